@@ -1,0 +1,58 @@
+# The course's commands. `make book` and `make test` create .venv and install from constraints.txt first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# Chapters in book order (those named in _toc.yml); NB=book/x.ipynb restricts `make notebooks` to one.
+CHAPTERS = $(shell $(BIN)/python .ci/execute_notebooks.py --list)
+NB ?=
+
+.PHONY: help install lint unit nbval book book-strict browser test notebooks bench constraints clean
+
+help:
+	@echo "make book       build the rendered book into _build/html (installs .venv first)"
+	@echo "make test       lint, unit and property tests, nbval on every chapter, strict book build, browser check"
+	@echo "make notebooks  re-execute every chapter (NB=book/x.ipynb for one) and save its outputs"
+	@echo "make bench      run benchmarks/ and write benchmarks/results/"
+	@echo "make clean      remove the built book"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" -c constraints.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser" tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg $(CHAPTERS)
+
+# The book is built from the committed outputs (execution is off) with warnings as errors.
+book: $(STAMP)
+	rm -rf _build
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+
+browser: $(STAMP)
+	$(BIN)/python -m pytest -m browser tests/test_rendered_book.py
+
+test: lint unit nbval book browser
+
+notebooks: $(STAMP)
+	$(BIN)/python .ci/execute_notebooks.py $(NB)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+# Regenerate constraints.txt from the current environment (after changing dependencies).
+constraints: $(STAMP)
+	.ci/freeze_constraints.sh $(BIN)/python > constraints.txt.new && mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf _build

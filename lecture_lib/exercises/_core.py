@@ -1,0 +1,132 @@
+"""The engine behind every exercise checker: run a student's function against the reference on cases.
+
+A checker builds a list of :class:`Case` objects (the arguments of one call and a short description),
+calls :func:`compare_on_cases`, and returns a :class:`CheckResult` that prints as one readable paragraph:
+either a pass with the number of cases, or the first failing case with its arguments, the shapes, and the
+largest error. Nothing is raised on a wrong answer, so a student can print the result and keep going.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+__all__ = ["Case", "CheckResult", "compare_on_cases", "describe"]
+
+
+@dataclass
+class Case:
+    """One call: positional ``args``, keyword ``kwargs`` and a human description of what is tested."""
+
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass
+class CheckResult:
+    """The outcome of a checker. ``passed`` is a bool; ``str(result)`` explains it."""
+
+    name: str
+    passed: bool
+    n_cases: int
+    message: str
+    failing_case: Case | None = None
+    max_abs_error: float | None = None
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        return self.message
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython shows the message, not the dataclass
+        p.text(self.message)
+
+
+def describe(value: Any) -> str:
+    """A short description of an argument: tensors by shape and dtype, other values by repr."""
+    if isinstance(value, torch.Tensor):
+        return f"tensor of shape {tuple(value.shape)} ({str(value.dtype).replace('torch.', '')})"
+    if isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
+        inner = ", ".join(describe(v) for v in value)
+        return f"({inner})"
+    return repr(value)
+
+
+def _flatten(out: Any) -> list[torch.Tensor]:
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        flat: list[torch.Tensor] = []
+        for o in out:
+            flat.extend(_flatten(o))
+        return flat
+    if isinstance(out, dict):
+        flat = []
+        for k in sorted(out):
+            flat.extend(_flatten(out[k]))
+        return flat
+    raise TypeError(f"expected a tensor, or a tuple/list/dict of tensors, got {type(out).__name__}")
+
+
+def _format_case(case: Case) -> str:
+    parts = [f"  arg {i}: {describe(a)}" for i, a in enumerate(case.args)]
+    parts += [f"  {k}={describe(v)}" for k, v in case.kwargs.items()]
+    return "\n".join(parts)
+
+
+def compare_on_cases(
+    name: str,
+    student_fn: Callable[..., Any],
+    reference_fn: Callable[..., Any],
+    cases: Iterable[Case],
+    atol: float = 1e-8,
+    rtol: float = 1e-6,
+) -> CheckResult:
+    """Call ``student_fn`` and ``reference_fn`` on every case; stop at the first disagreement.
+
+    Outputs may be a tensor or a (nested) tuple/list/dict of tensors; they must match in structure,
+    shape and values (``torch.allclose`` with ``atol`` and ``rtol``).
+    """
+    if not callable(student_fn):
+        raise TypeError(f"student_fn must be callable, got {type(student_fn).__name__}")
+    cases = list(cases)
+    for i, case in enumerate(cases):
+        expected = _flatten(reference_fn(*case.args, **case.kwargs))
+        header = f"{name}: case {i + 1} of {len(cases)} failed ({case.description}).\nArguments:\n{_format_case(case)}"
+        try:
+            got_raw = student_fn(*case.args, **case.kwargs)
+        except Exception as exc:  # a student's error is reported, not raised
+            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            return CheckResult(name, False, len(cases), f"{header}\nYour function raised {tb}", case)
+        try:
+            got = _flatten(got_raw)
+        except TypeError as exc:
+            return CheckResult(name, False, len(cases), f"{header}\nYour function returned: {exc}", case)
+        if len(got) != len(expected):
+            msg = f"{header}\nExpected {len(expected)} tensor(s) back, got {len(got)}."
+            return CheckResult(name, False, len(cases), msg, case)
+        for j, (g, e) in enumerate(zip(got, expected)):
+            label = f"output {j}" if len(expected) > 1 else "output"
+            if tuple(g.shape) != tuple(e.shape):
+                msg = f"{header}\nWrong shape for {label}: expected {tuple(e.shape)}, got {tuple(g.shape)}."
+                return CheckResult(name, False, len(cases), msg, case)
+            g64, e64 = g.detach().to("cpu", torch.float64), e.detach().to("cpu", torch.float64)
+            if not torch.allclose(g64, e64, atol=atol, rtol=rtol, equal_nan=True):
+                err = (g64 - e64).abs()
+                err = torch.where(torch.isnan(err), torch.full_like(err, float("inf")), err)
+                worst = int(err.argmax())
+                index = (
+                    tuple(int(v) for v in torch.unravel_index(torch.tensor(worst), e.shape)) if e.ndim else ()
+                )
+                msg = (
+                    f"{header}\nWrong values in {label}: largest error {float(err.max()):.3g} at index {index} "
+                    f"(expected {float(e64.flatten()[worst]):.6g}, got {float(g64.flatten()[worst]):.6g})."
+                )
+                return CheckResult(name, False, len(cases), msg, case, float(err.max()))
+    return CheckResult(name, True, len(cases), f"{name}: all {len(cases)} cases pass.")

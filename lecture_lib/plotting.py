@@ -1,0 +1,171 @@
+"""Matplotlib helpers shared by the chapters: grids of cells, figure-to-PNG, image grids.
+
+Figures are built with ``matplotlib.figure.Figure`` (no pyplot state), so a helper can be called from an
+explorer callback or a test without opening windows or leaking figures.
+
+Taught in: used by every chapter; the grid drawings belong to "Convolution arithmetic".
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from .conv_arith import conv_output_size, conv_transpose_output_size
+
+__all__ = ["figure_to_png", "draw_grid", "draw_conv_arithmetic", "COLORS"]
+
+COLORS = {
+    "input": "#4C72B0",
+    "padding": "#DDDDDD",
+    "kernel": "#DD8452",
+    "output": "#55A868",
+    "zero": "#FFFFFF",
+    "edge": "#333333",
+}
+"""Colours of the course's grid drawings, by role (input cells, padding, kernel taps, output, inserted zeros)."""
+
+
+def figure_to_png(fig: Figure, dpi: int = 100) -> bytes:
+    """Render a figure to PNG bytes (deterministic metadata, so identical figures give identical bytes)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def draw_grid(
+    ax: Axes,
+    colors: np.ndarray,
+    origin: tuple[float, float] = (0.0, 0.0),
+    hatch: np.ndarray | None = None,
+    dashed: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+) -> None:
+    """Draw an (R, C) grid of unit cells with the given face colours, row 0 at the top.
+
+    Args:
+        ax: the axes to draw on (its aspect is set to equal and its frame hidden).
+        colors: (R, C) array of colour strings.
+        origin: (x, y) of the grid's top-left corner, in cell units; y grows downwards.
+        hatch: optional (R, C) bool array: cells drawn with a hatch (kernel taps).
+        dashed: optional (R, C) bool array: cells drawn with a dashed edge (padding).
+        labels: optional (R, C) array of strings written in the cells.
+    """
+    rows, cols = colors.shape
+    x0, y0 = origin
+    for r in range(rows):
+        for c in range(cols):
+            rect = Rectangle(
+                (x0 + c, -(y0 + r + 1)),
+                1,
+                1,
+                facecolor=colors[r, c],
+                edgecolor=COLORS["edge"],
+                linewidth=0.8,
+                linestyle="--" if dashed is not None and dashed[r, c] else "-",
+                hatch="///" if hatch is not None and hatch[r, c] else None,
+            )
+            ax.add_patch(rect)
+            if labels is not None and labels[r, c]:
+                ax.text(x0 + c + 0.5, -(y0 + r + 0.5), labels[r, c], ha="center", va="center", fontsize=8)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def _as_pair(v: int | Sequence[int]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def draw_conv_arithmetic(
+    input_size: int = 5,
+    kernel_size: int = 3,
+    stride: int = 2,
+    padding: int = 1,
+    dilation: int = 1,
+    output_padding: int = 0,
+    transposed: bool = False,
+) -> Figure:
+    """Draw a convolution (or transposed convolution) on square grids: input, first window, output.
+
+    Convolution: the input of size i (blue) inside its padding (grey, dashed), the taps of the first
+    kernel window (orange, hatched; spaced by the dilation), and the output of size
+    ``conv_output_size(i, k, s, p, d)`` (green) with its first cell marked.
+
+    Transposed convolution, drawn as the equivalent direct convolution (Dumoulin & Visin, 2016): the
+    input cells spread apart by ``s - 1`` inserted zeros (white), padded by ``d(k-1) - p`` on each side
+    plus ``output_padding`` at the bottom and right, then convolved with stride 1. When ``d(k-1) - p`` is
+    negative, the transposed convolution crops instead of padding; the figure says so in its title.
+
+    Raises:
+        ValueError: from :func:`~lecture_lib.conv_arith.conv_output_size` or
+            :func:`~lecture_lib.conv_arith.conv_transpose_output_size` for invalid sizes.
+
+    Taught in: chapter "Convolution arithmetic".
+    """
+    i, k, s, p, d, op = input_size, kernel_size, stride, padding, dilation, output_padding
+    if transposed:
+        o = conv_transpose_output_size(i, k, s, p, op, d)
+        pad = d * (k - 1) - p  # negative: the stretched input is cropped instead of padded
+        stretched = (i - 1) * s + 1
+        full = stretched + 2 * pad + op  # = o + d(k-1): the grid a stride-1 convolution slides over
+        colors = np.full((full, full), COLORS["padding"], dtype=object)
+        dashed = np.ones((full, full), dtype=bool)
+        for a in range(full):
+            for b in range(full):
+                ra, rb = a - pad, b - pad  # position in the stretched (zero-inserted) input
+                if 0 <= ra < stretched and 0 <= rb < stretched:
+                    dashed[a, b] = False
+                    on_input = ra % s == 0 and rb % s == 0
+                    colors[a, b] = COLORS["input"] if on_input else COLORS["zero"]
+        window = np.zeros((full, full), dtype=bool)
+        for u in range(k):
+            for v in range(k):
+                window[u * d, v * d] = True
+        title_left = f"input {i}x{i}, {s - 1} zero(s) inserted, padded by {pad}" + (
+            f" + output padding {op}" if op else ""
+        )
+        if pad < 0:
+            title_left = f"input {i}x{i}, {s - 1} zero(s) inserted, cropped by {-pad} (p > d(k-1))"
+        title_right = f"output {o}x{o}\n= ({i}-1)*{s} - 2*{p} + {d}*({k}-1) + {op} + 1"
+    else:
+        o = conv_output_size(i, k, s, p, d)
+        full = i + 2 * p
+        colors = np.full((full, full), COLORS["padding"], dtype=object)
+        dashed = np.ones((full, full), dtype=bool)
+        colors[p : p + i, p : p + i] = COLORS["input"]
+        dashed[p : p + i, p : p + i] = False
+        window = np.zeros((full, full), dtype=bool)
+        for u in range(k):
+            for v in range(k):
+                window[u * d, v * d] = True
+        title_left = f"input {i}x{i}, padding {p}, kernel {k}" + (f", dilation {d}" if d > 1 else "")
+        title_right = f"output {o}x{o}\n= floor(({i} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1"
+    out_colors = np.full((o, o), COLORS["output"], dtype=object)
+    out_mark = np.zeros((o, o), dtype=bool)
+    out_mark[0, 0] = True
+
+    fig = Figure(figsize=(8.0, 4.0))
+    ax_in, ax_out = fig.subplots(1, 2, gridspec_kw={"width_ratios": [max(full, 1), max(o, 1)]})
+    draw_grid(ax_in, colors, hatch=window, dashed=dashed)
+    for u in range(full):
+        for v in range(full):
+            if window[u, v]:
+                ax_in.add_patch(
+                    Rectangle((v, -(u + 1)), 1, 1, facecolor=COLORS["kernel"], alpha=0.55, edgecolor="none")
+                )
+    ax_in.set_xlim(-0.2, full + 0.2)
+    ax_in.set_ylim(-full - 0.2, 0.2)
+    ax_in.set_title(title_left, fontsize=9)
+    draw_grid(ax_out, out_colors, hatch=out_mark)
+    ax_out.set_xlim(-0.2, o + 0.2)
+    ax_out.set_ylim(-o - 0.2, 0.2)
+    ax_out.set_title(title_right, fontsize=9)
+    kind = "Transposed convolution" if transposed else "Convolution"
+    fig.suptitle(f"{kind}: k={k}, s={s}, p={p}, d={d}" + (f", output_padding={op}" if transposed else ""))
+    fig.tight_layout()
+    return fig
