@@ -1,6 +1,6 @@
 """Interactive explorers, one per chapter: live controls in a kernel, a figure of the default state in the book.
 
-An :class:`Explorer` holds its controls (``explorer.controls["stride"]`` is an ipywidgets slider), a
+An :class:`~lecture_lib.explore._core.Explorer` holds its controls (``explorer.controls["stride"]`` is an ipywidgets slider), a
 ``summary`` line with the computed numbers, and an ``image`` widget with the current figure. Displayed in
 Jupyter or Colab it shows the live controls; its MIME bundle also carries a PNG of the default state and a
 one-line text, which is what the rendered book (which has no kernel) shows. Each chapter's explorer lives in
