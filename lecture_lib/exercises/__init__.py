@@ -1,10 +1,11 @@
 """Exercise checkers: each runs a student's function against the course's reference on random cases.
 
-A checker returns a :class:`CheckResult`; printing it says "all N cases pass" or describes the first failing
+A checker returns a :class:`~lecture_lib.exercises._core.CheckResult`; printing it says "all N cases pass" or describes the first failing
 case (its arguments and shapes, and the largest error). Checkers live in one submodule per topic and are
 re-exported here, so a chapter writes ``from lecture_lib.exercises import check_...``.
 """
 
 from ._core import Case, CheckResult, compare_on_cases
+from .rnn import check_bptt
 
-__all__ = ["Case", "CheckResult", "compare_on_cases"]
+__all__ = ["Case", "CheckResult", "compare_on_cases", "check_bptt"]
