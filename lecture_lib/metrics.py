@@ -1,0 +1,388 @@
+"""Metrics of dense prediction: box IoU, confusion matrix, mean IoU, VOC AP, detection evaluation, COCO mAP.
+
+Boxes are ``(x0, y0, x1, y1)`` in continuous pixel coordinates (pixel column ``i`` covers ``[i, i + 1)``),
+the convention of :mod:`lecture_lib.datasets.voc` and :mod:`lecture_lib.datasets.coco`. The VOC devkit
+computes IoU on its 1-based inclusive boxes with ``+ 1`` in every width; after the conversion
+``(xmin - 1, ymin - 1, xmax, ymax)`` the plain formula below gives the same number.
+
+Taught in: chapters "Pascal VOC and COCO" and "Segmentation".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = [
+    "COCO_STAT_NAMES",
+    "box_iou",
+    "coco_map",
+    "confusion_matrix",
+    "evaluate_detections",
+    "mean_iou",
+    "pixel_accuracy",
+    "to_coco_results",
+    "voc_ap",
+]
+
+COCO_STAT_NAMES = (
+    "AP",
+    "AP50",
+    "AP75",
+    "AP_small",
+    "AP_medium",
+    "AP_large",
+    "AR1",
+    "AR10",
+    "AR100",
+    "AR_small",
+    "AR_medium",
+    "AR_large",
+)
+
+
+def _check_box_tensor(boxes: Any, name: str) -> None:
+    if not isinstance(boxes, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(boxes).__name__}")
+    if boxes.ndim != 2 or boxes.shape[1] != 4 or not boxes.is_floating_point():
+        raise ValueError(
+            f"{name} must be a floating-point tensor of shape (N, 4), got shape {tuple(boxes.shape)} "
+            f"and dtype {boxes.dtype}"
+        )
+    bad = (boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])
+    if bad.any():
+        k = int(bad.nonzero()[0, 0])
+        raise ValueError(f"{name}[{k}]={boxes[k].tolist()} has x1 < x0 or y1 < y0; expected (x0, y0, x1, y1)")
+
+
+def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
+    """Intersection over union of every pair of boxes (the same as ``torchvision.ops.box_iou``).
+
+    Shapes: ``(N, 4) x (M, 4) -> (N, M)``, xyxy boxes. Formula: with
+    ``w = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))`` and ``h`` likewise,
+    ``IoU = w h / (area(a) + area(b) - w h)``. Two boxes of zero area give 0/0 = NaN, as in torchvision.
+
+    Taught in: chapter "Pascal VOC and COCO".
+    """
+    _check_box_tensor(boxes1, "boxes1")
+    _check_box_tensor(boxes2, "boxes2")
+    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])  # (N,)
+    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])  # (M,)
+    top_left = torch.maximum(boxes1[:, None, :2], boxes2[None, :, :2])  # (N, M, 2)
+    bottom_right = torch.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])  # (N, M, 2)
+    wh = (bottom_right - top_left).clamp(min=0)  # (N, M, 2): no overlap -> 0
+    inter = wh[..., 0] * wh[..., 1]  # (N, M)
+    return inter / (area1[:, None] + area2[None, :] - inter)  # (N, M)
+
+
+def confusion_matrix(
+    pred: torch.Tensor, target: torch.Tensor, num_classes: int, ignore_index: int | None = 255
+) -> torch.Tensor:
+    """Count pixels by (true class, predicted class), skipping ``target == ignore_index`` (VOC's void).
+
+    Shapes: ``pred`` and ``target`` integer tensors of the same shape (e.g. ``(N, H, W)``) -> ``(C, C)``
+    int64 with ``confusion[t, p]`` = number of pixels of true class ``t`` predicted as ``p`` (rows: truth).
+    Computed with one ``bincount`` of ``t * C + p``. Matrices add: sum them over batches to evaluate a
+    dataset. Predictions must lie in ``[0, C)``; targets in ``[0, C)`` or equal ``ignore_index``.
+
+    Taught in: chapter "Segmentation".
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes={num_classes!r} must be a positive integer")
+    for name, x in (("pred", pred), ("target", target)):
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+            raise TypeError(f"{name} must hold integer class indices, got dtype {x.dtype}")
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"pred shape {tuple(pred.shape)} differs from target shape {tuple(target.shape)}; pass class "
+            "indices (e.g. logits.argmax(1)), not scores"
+        )
+    pred, target = pred.reshape(-1).long(), target.reshape(-1).long()
+    if ignore_index is not None:
+        keep = target != ignore_index
+        pred, target = pred[keep], target[keep]
+    for name, x in (("pred", pred), ("target", target)):
+        bad = (x < 0) | (x >= num_classes)
+        if bad.any():
+            value = int(x[bad][0])
+            allowed = f"[0, {num_classes})" + (
+                "" if ignore_index is None or name == "pred" else f" or {ignore_index}"
+            )
+            raise ValueError(f"{name} contains the value {value}; expected class indices in {allowed}")
+    counts = torch.bincount(target * num_classes + pred, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)  # (C, C)
+
+
+def _check_confusion(confusion: Any) -> None:
+    if not isinstance(confusion, torch.Tensor):
+        raise TypeError(f"confusion must be a torch.Tensor, got {type(confusion).__name__}")
+    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1]:
+        raise ValueError(f"confusion must be a square (C, C) matrix, got shape {tuple(confusion.shape)}")
+    if (confusion < 0).any():
+        raise ValueError("confusion has negative entries; expected pixel counts")
+
+
+def mean_iou(confusion: torch.Tensor) -> tuple[float, torch.Tensor]:
+    """Per-class IoU and their mean from a confusion matrix (rows: truth, columns: prediction).
+
+    Shapes: ``(C, C) -> (float, (C,) float64)``. Formula: ``IoU_c = TP / (TP + FP + FN)`` with
+    ``TP = M[c, c]``, ``FN = sum_p M[c, p] - TP``, ``FP = sum_t M[t, c] - TP``. A class absent from both
+    truth and prediction (``TP + FP + FN = 0``) has IoU NaN and is left out of the mean; a class only
+    predicted has IoU 0 and counts. Returns ``(mean, per_class)``; mean is NaN if every class is absent.
+
+    Taught in: chapter "Segmentation".
+    """
+    _check_confusion(confusion)
+    m = confusion.to(torch.float64)
+    tp = torch.diagonal(m)  # (C,)
+    denom = m.sum(dim=1) + m.sum(dim=0) - tp  # TP + FN + FP, (C,)
+    per_class = torch.where(denom > 0, tp / denom.clamp(min=1), torch.full_like(tp, float("nan")))
+    return float(torch.nanmean(per_class)), per_class
+
+
+def pixel_accuracy(confusion: torch.Tensor) -> float:
+    """Fraction of scored pixels whose class is right: ``trace(M) / sum(M)`` (NaN for an empty matrix).
+
+    Taught in: chapter "Segmentation" (to show why it flatters a background-heavy dataset).
+    """
+    _check_confusion(confusion)
+    total = confusion.sum()
+    return float(torch.diagonal(confusion).sum()) / float(total) if total > 0 else float("nan")
+
+
+def voc_ap(recall: torch.Tensor, precision: torch.Tensor, use_07_metric: bool = False) -> float:
+    """Average precision from a precision-recall curve, as the VOC devkit computes it.
+
+    Shapes: ``recall``, ``precision`` ``(D,)``, one point per detection in order of decreasing score.
+    ``use_07_metric=True`` (VOC2007): mean over the 11 recall levels ``t = 0, 0.1, ..., 1`` (computed as
+    ``k * 0.1`` like the devkit) of the best precision at recall ``>= t`` (0 if none).
+    ``use_07_metric=False`` (VOC2010 on): pad the curve with (0, 0) and (1, 0), make precision
+    non-increasing from the right (``p_i = max_{j >= i} p_j``), then sum ``(r_{i+1} - r_i) p_{i+1}`` over
+    the points where recall changes: the exact area under the interpolated curve.
+
+    Taught in: chapter "Pascal VOC and COCO".
+    """
+    for name, x in (("recall", recall), ("precision", precision)):
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        if x.ndim != 1:
+            raise ValueError(f"{name} must be 1-D, got shape {tuple(x.shape)}")
+    if recall.shape != precision.shape:
+        raise ValueError(
+            f"recall shape {tuple(recall.shape)} differs from precision shape {tuple(precision.shape)}"
+        )
+    rec = recall.detach().to(torch.float64)
+    prec = precision.detach().to(torch.float64)
+    if use_07_metric:
+        ap = 0.0
+        for k in range(11):
+            above = rec >= k * 0.1
+            ap += (float(prec[above].max()) if above.any() else 0.0) / 11.0
+        return ap
+    zero = torch.zeros(1, dtype=torch.float64, device=rec.device)
+    mrec = torch.cat([zero, rec, zero + 1])  # (D + 2,)
+    mpre = torch.cat([zero, prec, zero])  # (D + 2,)
+    mpre = torch.flip(torch.cummax(torch.flip(mpre, [0]), dim=0).values, [0])  # running max from the right
+    change = torch.nonzero(mrec[1:] != mrec[:-1]).flatten()  # indices i where recall moves
+    return float(((mrec[change + 1] - mrec[change]) * mpre[change + 1]).sum())
+
+
+def _get(entry: Mapping[str, Any], key: str, where: str) -> torch.Tensor:
+    if not isinstance(entry, Mapping) or key not in entry:
+        raise ValueError(f"{where} has no {key!r}")
+    value = entry[key]
+    return value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+
+
+def evaluate_detections(
+    predictions: Sequence[Mapping[str, Any]],
+    targets: Sequence[Mapping[str, Any]],
+    iou_threshold: float = 0.5,
+    use_07_metric: bool = False,
+    classes: Iterable[int] | None = None,
+) -> dict[str, Any]:
+    """Per-class AP and mAP the way the VOC devkit (``VOCevaldet``) computes them.
+
+    ``predictions[i]`` = ``{"boxes": (D, 4), "scores": (D,), "labels": (D,)}`` and ``targets[i]`` =
+    ``{"boxes": (G, 4), "labels": (G,), "difficult": (G,) bool (optional)}`` for image ``i`` (the format of
+    ``VOCDetection``; xyxy boxes). For each class, detections of all images are taken by decreasing score
+    (ties in input order); each is matched to the ground-truth box of its image and class with the highest
+    IoU. IoU ``>= iou_threshold`` with a difficult box: ignored (neither true nor false positive); with a box
+    not yet matched: true positive; with a box already matched (a duplicate): false positive. Lower IoU or
+    no box: false positive. ``recall = cumTP / npos`` with ``npos`` the non-difficult boxes, ``precision =
+    cumTP / (cumTP + cumFP)``, AP by :func:`voc_ap`.
+
+    ``classes`` defaults to every label in ``targets``. A class with no non-difficult box has AP NaN and is
+    left out of the mean. Returns ``{"ap": {c: float}, "map": float, "recall": {c: tensor},
+    "precision": {c: tensor}, "npos": {c: int}}``.
+
+    Taught in: chapter "Pascal VOC and COCO".
+    """
+    if len(predictions) != len(targets):
+        raise ValueError(f"predictions has {len(predictions)} images but targets has {len(targets)}")
+    if not isinstance(iou_threshold, int | float) or not 0 < iou_threshold <= 1:
+        raise ValueError(f"iou_threshold={iou_threshold!r} must be a number in (0, 1]")
+    gts, dets = [], []
+    for i, (pred, tgt) in enumerate(zip(predictions, targets)):
+        g_boxes = _get(tgt, "boxes", f"targets[{i}]").to(torch.float64).reshape(-1, 4)
+        g_labels = _get(tgt, "labels", f"targets[{i}]").reshape(-1)
+        g_diff = (
+            _get(tgt, "difficult", f"targets[{i}]").reshape(-1).bool()
+            if "difficult" in tgt
+            else torch.zeros(len(g_labels), dtype=torch.bool)
+        )
+        if not len(g_boxes) == len(g_labels) == len(g_diff):
+            raise ValueError(
+                f"targets[{i}] has {len(g_boxes)} boxes, {len(g_labels)} labels, {len(g_diff)} flags"
+            )
+        _check_box_tensor(g_boxes, f"targets[{i}]['boxes']")
+        d_boxes = _get(pred, "boxes", f"predictions[{i}]").to(torch.float64).reshape(-1, 4)
+        d_scores = _get(pred, "scores", f"predictions[{i}]").reshape(-1)
+        d_labels = _get(pred, "labels", f"predictions[{i}]").reshape(-1)
+        if not len(d_boxes) == len(d_scores) == len(d_labels):
+            raise ValueError(
+                f"predictions[{i}] has {len(d_boxes)} boxes, {len(d_scores)} scores, {len(d_labels)} labels"
+            )
+        _check_box_tensor(d_boxes, f"predictions[{i}]['boxes']")
+        gts.append((g_boxes.cpu(), g_labels.cpu().long(), g_diff.cpu()))
+        dets.append((d_boxes.cpu(), d_scores.cpu().to(torch.float64), d_labels.cpu().long()))
+    if classes is None:
+        classes = sorted({int(c) for _b, labels, _d in gts for c in labels.tolist()})
+    result: dict[str, Any] = {"ap": {}, "recall": {}, "precision": {}, "npos": {}}
+    for c in classes:
+        c = int(c)
+        gt_c = [(b[lab == c], d[lab == c]) for b, lab, d in gts]
+        matched = [torch.zeros(len(b), dtype=torch.bool) for b, _d in gt_c]
+        npos = int(sum(int((~d).sum()) for _b, d in gt_c))
+        entries = [  # (score, image index, box) of every detection of class c, in input order
+            (float(s), i, b)
+            for i, (boxes, scores, labels) in enumerate(dets)
+            for b, s in zip(boxes[labels == c], scores[labels == c])
+        ]
+        order = sorted(range(len(entries)), key=lambda k: -entries[k][0])  # stable: ties keep input order
+        tp, fp = [], []
+        for k in order:
+            _score, i, box = entries[k]
+            g_boxes, g_diff = gt_c[i]
+            if len(g_boxes):
+                ious = box_iou(box[None], g_boxes)[0]  # (G_c,)
+                j = int(torch.argmax(ious))  # first of the best in case of ties
+                if float(ious[j]) >= iou_threshold:
+                    if g_diff[j]:
+                        continue  # matched a difficult box: ignored
+                    if not matched[i][j]:
+                        matched[i][j] = True
+                        tp.append(1.0)
+                        fp.append(0.0)
+                    else:
+                        tp.append(0.0)  # duplicate detection
+                        fp.append(1.0)
+                    continue
+            tp.append(0.0)
+            fp.append(1.0)
+        ctp = torch.cumsum(torch.tensor(tp, dtype=torch.float64), 0)
+        cfp = torch.cumsum(torch.tensor(fp, dtype=torch.float64), 0)
+        recall = ctp / npos if npos > 0 else torch.full_like(ctp, float("nan"))
+        precision = ctp / (ctp + cfp)
+        result["npos"][c] = npos
+        result["recall"][c] = recall
+        result["precision"][c] = precision
+        result["ap"][c] = voc_ap(recall, precision, use_07_metric) if npos > 0 else float("nan")
+    values = torch.tensor([v for v in result["ap"].values()], dtype=torch.float64)
+    result["map"] = float(torch.nanmean(values)) if len(values) else float("nan")
+    return result
+
+
+def to_coco_results(
+    image_ids: Sequence[int], predictions: Sequence[Mapping[str, Any]], masks: bool = False
+) -> list[dict[str, Any]]:
+    """Turn per-image predictions (xyxy ``boxes``, ``scores``, ``labels`` = category ids, optional bool
+    ``masks`` (D, H, W)) into COCO's results list: ``{"image_id", "category_id", "bbox": [x, y, w, h],
+    "score"}`` (plus ``"segmentation"`` as compact RLE when ``masks=True``).
+
+    Taught in: chapter "Pascal VOC and COCO".
+    """
+    if len(image_ids) != len(predictions):
+        raise ValueError(f"image_ids has {len(image_ids)} entries but predictions has {len(predictions)}")
+    if masks:
+        import numpy as np
+        from pycocotools import mask as mask_utils
+    results = []
+    for image_id, pred in zip(image_ids, predictions):
+        boxes = _get(pred, "boxes", f"prediction of image {image_id}").to(torch.float64).reshape(-1, 4)
+        scores = _get(pred, "scores", f"prediction of image {image_id}").reshape(-1)
+        labels = _get(pred, "labels", f"prediction of image {image_id}").reshape(-1)
+        seg = _get(pred, "masks", f"prediction of image {image_id}") if masks else None
+        for k in range(len(boxes)):
+            x0, y0, x1, y1 = boxes[k].tolist()
+            entry = {
+                "image_id": int(image_id),
+                "category_id": int(labels[k]),
+                "bbox": [x0, y0, x1 - x0, y1 - y0],
+                "score": float(scores[k]),
+            }
+            if seg is not None:
+                rle = mask_utils.encode(np.asfortranarray(seg[k].cpu().numpy().astype(np.uint8)))
+                entry["segmentation"] = {"size": rle["size"], "counts": rle["counts"].decode("ascii")}
+            results.append(entry)
+    return results
+
+
+def coco_map(coco_gt: Any, results: Sequence[Mapping[str, Any]], iou_type: str = "bbox") -> dict[str, float]:
+    """COCO's AP@[.5:.95] and the other 11 summary numbers, computed by pycocotools' ``COCOeval``.
+
+    ``coco_gt``: a ``pycocotools.coco.COCO``, a ``CocoDetection`` (its ``.coco`` is used) or the path of an
+    instances JSON. ``results``: COCO results (see :func:`to_coco_results`); ``iou_type`` "bbox" or "segm".
+    Returns ``{"AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large", "AR1", "AR10", "AR100",
+    "AR_small", "AR_medium", "AR_large"}``; pycocotools' -1 (no ground truth in that size range) becomes NaN.
+    AP is the mean over IoU thresholds 0.50, 0.55, ..., 0.95 and over categories of the 101-point
+    interpolated precision. Crowd regions are never counted as misses; detections on them are ignored.
+
+    Taught in: chapter "Pascal VOC and COCO".
+    """
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    if iou_type not in ("bbox", "segm"):
+        raise ValueError(f"iou_type={iou_type!r} must be 'bbox' or 'segm'")
+    if hasattr(coco_gt, "coco") and isinstance(coco_gt.coco, COCO):
+        coco_gt = coco_gt.coco
+    elif isinstance(coco_gt, str | os.PathLike):
+        from .datasets.coco import load_instances
+
+        data = load_instances(Path(coco_gt))
+        with contextlib.redirect_stdout(io.StringIO()):
+            coco_gt_obj = COCO()
+            coco_gt_obj.dataset = data
+            coco_gt_obj.createIndex()
+        coco_gt = coco_gt_obj
+    if not isinstance(coco_gt, COCO):
+        raise TypeError(
+            f"coco_gt must be a COCO object, a CocoDetection or a path, got {type(coco_gt).__name__}"
+        )
+    if len(results) == 0:
+        raise ValueError("results is empty; pycocotools cannot evaluate an empty result list (AP would be 0)")
+    known = set(coco_gt.getImgIds())
+    for r in results:
+        if r.get("image_id") not in known:
+            raise ValueError(f"a result has image_id={r.get('image_id')!r}, which is not in the ground truth")
+        if iou_type == "segm" and "segmentation" not in r:
+            raise ValueError("iou_type='segm' needs a 'segmentation' in every result")
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress and timings
+        coco_dt = coco_gt.loadRes(copy.deepcopy(list(results)))
+        evaluator = COCOeval(coco_gt, coco_dt, iou_type)
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    return {
+        name: (float("nan") if v == -1 else float(v)) for name, v in zip(COCO_STAT_NAMES, evaluator.stats)
+    }

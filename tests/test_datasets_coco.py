@@ -1,0 +1,304 @@
+"""Tests of lecture_lib.datasets.coco: tables, RLE by hand against pycocotools, CocoDetection, validation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pycocotools import mask as mask_utils
+
+from lecture_lib.datasets import coco, synthetic
+from lecture_lib.datasets.coco import _pycocotools_decode
+
+
+@pytest.fixture(scope="module")
+def coco_set(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("coco")
+    return synthetic.make_coco_shapes(root, n_images=6, image_size=(48, 64), seed=2)
+
+
+@pytest.fixture
+def broken(coco_set, tmp_path) -> tuple[Path, Path, dict]:
+    """A private copy of the set and its parsed JSON, to break."""
+    image_dir, ann_file = coco_set
+    new_images = tmp_path / "images"
+    shutil.copytree(image_dir, new_images)
+    return new_images, tmp_path / "instances.json", json.loads(ann_file.read_text())
+
+
+def _save(path: Path, data: dict) -> Path:
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _pycoco_rle(mask: np.ndarray) -> dict:
+    return mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+
+
+# ---------------------------------------------------------------------------------------- tables
+
+
+def test_category_tables():
+    ids = [c[0] for c in coco.COCO_CATEGORIES]
+    assert len(ids) == 80 and len(set(ids)) == 80 and ids == sorted(ids) and ids[-1] == 90
+    assert coco.COCO_MISSING_IDS == (12, 26, 29, 30, 45, 66, 68, 69, 71, 83)
+    assert len(coco.COCO_CATEGORIES) + len(coco.COCO_PAPER_ONLY_CATEGORIES) == 91  # the paper's 91
+    assert {c[0] for c in coco.COCO_PAPER_ONLY_CATEGORIES} == set(coco.COCO_MISSING_IDS) | {91}
+    assert len({c[2] for c in coco.COCO_CATEGORIES}) == 12  # supercategories
+    stuff_ids = [c[0] for c in coco.COCO_PANOPTIC_STUFF]
+    assert len(stuff_ids) == 53 and min(stuff_ids) > 90 and len(set(stuff_ids)) == 53
+    assert len(coco.COCO_CATEGORIES) + len(coco.COCO_PANOPTIC_STUFF) == 133  # panoptic classes
+
+
+def test_keypoint_tables():
+    assert len(coco.COCO_KEYPOINTS) == 17 and coco.COCO_KEYPOINTS[0] == "nose"
+    assert len(coco.COCO_SKELETON) == 19
+    used = {k for edge in coco.COCO_SKELETON for k in edge}
+    assert used == set(range(1, 18))  # 1-based, every keypoint is on a limb
+    # left and right limbs mirror each other: (left_ankle, left_knee) = (16, 14) is listed
+    assert coco.COCO_KEYPOINTS[16 - 1] == "left_ankle" and coco.COCO_KEYPOINTS[14 - 1] == "left_knee"
+
+
+def test_box_conversions():
+    xywh = torch.tensor([[10.0, 20.0, 30.0, 5.0]], dtype=torch.float64)
+    assert coco.coco_box_to_xyxy(xywh).tolist() == [[10.0, 20.0, 40.0, 25.0]]
+    assert torch.equal(coco.xyxy_to_coco_box(coco.coco_box_to_xyxy(xywh)), xywh)
+    with pytest.raises(ValueError, match="boxes"):
+        coco.coco_box_to_xyxy(torch.zeros(3))
+
+
+# ------------------------------------------------------------------------------------------- RLE
+
+
+def test_rle_by_hand_small_examples():
+    # column-major reading of [[0, 1], [1, 1], [0, 0]]: 0 1 0 | 1 1 0 -> runs 1, 1, 1, 2, 1
+    mask = np.array([[0, 1], [1, 1], [0, 0]], dtype=bool)
+    rle = coco.rle_encode(mask)
+    assert rle == {"size": [3, 2], "counts": [1, 1, 1, 2, 1]}
+    assert np.array_equal(coco.rle_decode(rle), mask)
+    assert coco.rle_encode(np.array([[1, 0]]))["counts"] == [0, 1, 1]  # starts with an empty run of 0s
+    assert coco.rle_encode(np.zeros((2, 3)))["counts"] == [6]
+    # the compact string of the first mask, worked out by hand from the 5-bit code: runs 1, 1, 1, then
+    # differences 2 - 1 = 1 and 1 - 1 = 0 -> characters chr(48 + 1) x 4, chr(48 + 0)
+    assert _pycoco_rle(mask)["counts"] == b"11110"
+    assert coco.rle_counts_from_string("11110") == [1, 1, 1, 2, 1]
+    assert coco.rle_counts_from_string(b"11110") == [1, 1, 1, 2, 1]
+
+
+@settings(max_examples=40)
+@given(
+    h=st.integers(1, 12),
+    w=st.integers(1, 12),
+    density=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_rle_by_hand_equals_pycocotools(h, w, density, seed):
+    mask = np.random.default_rng(seed).random((h, w)) < density
+    ours = coco.rle_encode(mask)
+    theirs = _pycoco_rle(mask)
+    assert sum(ours["counts"]) == h * w
+    assert mask_utils.frPyObjects(ours, h, w)["counts"] == theirs["counts"]  # same runs, same string
+    assert coco.rle_counts_from_string(theirs["counts"]) == ours["counts"]
+    assert np.array_equal(coco.rle_decode(ours), _pycocotools_decode(theirs))
+    compact = {"size": [h, w], "counts": theirs["counts"].decode()}
+    assert np.array_equal(coco.rle_decode(compact), mask)
+
+
+def test_rle_decode_rejects_bad_counts():
+    with pytest.raises(ValueError, match=r"sum to 5 .* h\*w=6"):
+        coco.rle_decode({"size": [2, 3], "counts": [2, 3]})
+    with pytest.raises(ValueError, match="negative"):
+        coco.rle_decode({"size": [2, 3], "counts": [7, -1]})
+    with pytest.raises(ValueError, match="middle of a number"):
+        coco.rle_counts_from_string("1P")  # ord("P") - 48 = 32: the "another group follows" bit, then nothing
+    with pytest.raises(ValueError, match="outside the RLE alphabet"):
+        coco.rle_counts_from_string("1p")  # ord("p") - 48 = 64 does not fit in 6 bits
+    with pytest.raises(ValueError, match="size"):
+        coco.rle_decode({"size": [0, 3], "counts": [0]})
+    with pytest.raises(ValueError, match="binary"):
+        coco.rle_encode(np.array([[0, 2]]))
+
+
+# ------------------------------------------------------------------------------------- dataset
+
+
+def test_coco_detection_reads_the_generated_set(coco_set):
+    image_dir, ann_file = coco_set
+    data = json.loads(ann_file.read_text())
+    ds = coco.CocoDetection(image_dir, ann_file)
+    assert len(ds) == 6 and ds.ids == [1, 2, 3, 4, 5, 6]
+    by_image: dict[int, list[dict]] = {}
+    for ann in data["annotations"]:
+        by_image.setdefault(ann["image_id"], []).append(ann)
+    for i in range(len(ds)):
+        image, target = ds[i]
+        image_id = target["image_id"]
+        anns = by_image.get(image_id, [])
+        assert image.shape == (3, 48, 64) and image.dtype == torch.float32
+        assert target["masks"].shape == (len(anns), 48, 64) and target["masks"].dtype == torch.bool
+        assert target["boxes"].shape == (len(anns), 4)
+        for k, ann in enumerate(anns):
+            x, y, w, h = ann["bbox"]
+            assert target["boxes"][k].tolist() == [x, y, x + w, y + h]
+            assert int(target["labels"][k]) == ann["category_id"]
+            assert bool(target["iscrowd"][k]) == bool(ann["iscrowd"])
+            assert float(target["area"][k]) == ann["area"] == int(target["masks"][k].sum())
+            expected = _pycocotools_decode(ds.coco.annToRLE(ann))  # pycocotools' own path
+            assert np.array_equal(target["masks"][k].numpy(), expected)
+    assert "keypoints" not in ds[0][1]
+    assert ds[len(ds) - 1][1]["boxes"].shape == (0, 4)  # the image without annotations
+
+
+def test_crowd_rle_decoded_by_hand_equals_the_loaded_mask(coco_set):
+    image_dir, ann_file = coco_set
+    ds = coco.CocoDetection(image_dir, ann_file)
+    _, target = ds[0]
+    crowd = [a for a in ds.coco.imgToAnns[1] if a["iscrowd"]][0]
+    assert isinstance(crowd["segmentation"]["counts"], list)  # uncompressed, as in COCO's JSON
+    k = int(torch.nonzero(target["iscrowd"])[0, 0])
+    assert np.array_equal(coco.rle_decode(crowd["segmentation"]), target["masks"][k].numpy())
+
+
+def test_two_polygon_object_has_two_parts(coco_set):
+    image_dir, ann_file = coco_set
+    ds = coco.CocoDetection(image_dir, ann_file)
+    _, target = ds[1]
+    (ann,) = ds.coco.imgToAnns[2]
+    assert len(ann["segmentation"]) == 2 and target["masks"].shape[0] == 1
+    columns = target["masks"][0].any(dim=0)  # (W,)
+    # covered columns split into two runs by the pole
+    assert int((columns[1:] & ~columns[:-1]).sum()) + int(columns[0]) == 2
+
+
+def test_compressed_rle_and_keypoints_are_read(broken):
+    image_dir, path, data = broken
+    crowd = next(a for a in data["annotations"] if a["iscrowd"])
+    mask = coco.rle_decode(crowd["segmentation"])
+    crowd["segmentation"] = {
+        "size": crowd["segmentation"]["size"],
+        "counts": _pycoco_rle(mask)["counts"].decode(),
+    }
+    crowd["keypoints"] = list(range(51))
+    ds = coco.CocoDetection(image_dir, _save(path, data))
+    _, target = ds[0]
+    k = int(torch.nonzero(target["iscrowd"])[0, 0])
+    assert np.array_equal(target["masks"][k].numpy(), mask)
+    assert target["keypoints"].shape == (len(target["labels"]), 17, 3)
+    assert target["keypoints"][k, 1].tolist() == [3.0, 4.0, 5.0]
+
+
+def test_transforms_get_the_pair(coco_set):
+    image_dir, ann_file = coco_set
+
+    def double(image, target):
+        return image * 2, {**target, "doubled": True}
+
+    image, target = coco.CocoDetection(image_dir, ann_file, transforms=double)[0]
+    assert target["doubled"] and image.max() > 1.0
+
+
+# ---------------------------------------------------------------------------------- broken input
+
+
+def _first_polygon_ann(data: dict) -> dict:
+    return next(a for a in data["annotations"] if isinstance(a["segmentation"], list))
+
+
+def test_annotation_with_missing_image(broken):
+    image_dir, path, data = broken
+    data["annotations"][0]["image_id"] = 999
+    ann_id = data["annotations"][0]["id"]
+    with pytest.raises(ValueError, match=rf"instances\.json: annotation id={ann_id} refers to image_id=999"):
+        coco.CocoDetection(image_dir, _save(path, data))
+
+
+def test_annotation_with_missing_category(broken):
+    image_dir, path, data = broken
+    data["annotations"][1]["category_id"] = 12
+    ann_id = data["annotations"][1]["id"]
+    with pytest.raises(
+        ValueError, match=rf"instances\.json: annotation id={ann_id} refers to category_id=12"
+    ):
+        coco.CocoDetection(image_dir, _save(path, data))
+
+
+@pytest.mark.parametrize("n_coords", [4, 7])
+def test_polygon_too_short_or_odd(broken, n_coords):
+    image_dir, path, data = broken
+    ann = _first_polygon_ann(data)
+    ann["segmentation"][0] = [float(v) for v in range(n_coords)]
+    with pytest.raises(
+        ValueError, match=rf"instances\.json: annotation id={ann['id']}: polygon 0 has {n_coords}"
+    ):
+        coco.CocoDetection(image_dir, _save(path, data))
+
+
+def test_rle_counts_not_summing_to_h_times_w(broken):
+    image_dir, path, data = broken
+    crowd = next(a for a in data["annotations"] if a["iscrowd"])
+    crowd["segmentation"]["counts"][-1] += 1
+    with pytest.raises(
+        ValueError, match=rf"instances\.json: annotation id={crowd['id']}: RLE counts sum to 3073"
+    ):
+        coco.CocoDetection(image_dir, _save(path, data))
+
+
+def test_compressed_rle_counts_not_summing(broken):
+    image_dir, path, data = broken
+    crowd = next(a for a in data["annotations"] if a["iscrowd"])
+    small = _pycoco_rle(np.ones((4, 4), dtype=bool))["counts"].decode()  # sums to 16, not 48 * 64
+    crowd["segmentation"] = {"size": [48, 64], "counts": small}
+    with pytest.raises(ValueError, match=rf"annotation id={crowd['id']}: RLE counts sum to 16 .* h\*w=3072"):
+        coco.CocoDetection(image_dir, _save(path, data))
+
+
+def test_rle_size_differs_from_image(broken):
+    image_dir, path, data = broken
+    crowd = next(a for a in data["annotations"] if a["iscrowd"])
+    crowd["segmentation"] = coco.rle_encode(np.zeros((64, 48), dtype=bool))
+    with pytest.raises(ValueError, match=rf"annotation id={crowd['id']}: RLE size .* differs from image"):
+        coco.CocoDetection(image_dir, _save(path, data))
+
+
+def test_bad_bbox_duplicate_ids_and_structure(broken):
+    image_dir, path, data = broken
+    bad = json.loads(json.dumps(data))
+    bad["annotations"][0]["bbox"] = [0, 0, -1, 3]
+    with pytest.raises(ValueError, match=r"instances\.json: annotation id=1 has bbox"):
+        coco.load_instances(_save(path, bad))
+    bad = json.loads(json.dumps(data))
+    bad["annotations"][1]["id"] = bad["annotations"][0]["id"]
+    with pytest.raises(ValueError, match="appears twice"):
+        coco.load_instances(_save(path, bad))
+    del data["categories"]
+    with pytest.raises(ValueError, match=r"instances\.json: has no 'categories'"):
+        coco.load_instances(_save(path, data))
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match=r"instances\.json: not valid JSON"):
+        coco.load_instances(path)
+    with pytest.raises(FileNotFoundError, match=r"nothere\.json"):
+        coco.load_instances(path.parent / "nothere.json")
+
+
+def test_missing_image_file_names_it(broken):
+    image_dir, path, data = broken
+    (image_dir / data["images"][2]["file_name"]).unlink()
+    with pytest.raises(FileNotFoundError, match=rf"image id=3 .*{data['images'][2]['file_name']}"):
+        coco.CocoDetection(image_dir, _save(path, data))
+
+
+def test_image_size_differs_from_json(broken):
+    image_dir, path, data = broken
+    data["images"][0]["width"] = 65
+    for ann in data["annotations"]:  # keep the RLE consistent with the claimed size
+        if ann["image_id"] == 1 and ann["iscrowd"]:
+            ann["segmentation"] = coco.rle_encode(np.zeros((48, 65), dtype=bool))
+    ds = coco.CocoDetection(image_dir, _save(path, data))
+    with pytest.raises(ValueError, match=r"000000000001\.jpg: image is 64 x 48 .* width=65"):
+        ds[0]

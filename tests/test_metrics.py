@@ -1,0 +1,291 @@
+"""Tests of lecture_lib.metrics on hand-computed cases, brute-force loops and library references."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+from sklearn.metrics import jaccard_score
+
+from lecture_lib import metrics
+from lecture_lib.datasets import coco, synthetic
+
+# ------------------------------------------------------------------------------------------ box_iou
+
+
+def _brute_iou(a: list[float], b: list[float]) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_box_iou_hand_cases(device):
+    a = torch.tensor([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 1.0, 1.0]], dtype=torch.float64, device=device)
+    b = torch.tensor(
+        [[1.0, 1.0, 3.0, 3.0], [0.0, 0.0, 2.0, 2.0], [2.0, 0.0, 4.0, 2.0], [5.0, 5.0, 6.0, 6.0]],
+        dtype=torch.float64,
+        device=device,
+    )
+    iou = metrics.box_iou(a, b)
+    assert iou.shape == (2, 4) and iou.device == a.device and iou.dtype == torch.float64
+    expected = [[1 / 7, 1.0, 0.0, 0.0], [0.0, 1 / 4, 0.0, 0.0]]  # boxes touching at an edge or corner: 0
+    torch.testing.assert_close(iou.cpu(), torch.tensor(expected, dtype=torch.float64), atol=1e-15, rtol=0)
+
+
+@settings(max_examples=40)
+@given(n=st.integers(0, 6), m=st.integers(0, 6), seed=st.integers(0, 2**31 - 1))
+def test_box_iou_equals_brute_force(n, m, seed):
+    g = torch.Generator().manual_seed(seed)
+
+    def boxes(k):
+        xy = torch.rand(k, 2, generator=g, dtype=torch.float64) * 10
+        wh = torch.rand(k, 2, generator=g, dtype=torch.float64) * 5 + 0.01
+        return torch.cat([xy, xy + wh], dim=1)
+
+    a, b = boxes(n), boxes(m)
+    iou = metrics.box_iou(a, b)
+    assert iou.shape == (n, m)
+    for i in range(n):
+        for j in range(m):
+            assert iou[i, j].item() == pytest.approx(_brute_iou(a[i].tolist(), b[j].tolist()), abs=1e-12)
+
+
+def test_box_iou_rejects_bad_boxes():
+    good = torch.zeros(1, 4)
+    with pytest.raises(ValueError, match=r"boxes1\[0\].*x1 < x0"):
+        metrics.box_iou(torch.tensor([[2.0, 0.0, 1.0, 1.0]]), good)
+    with pytest.raises(ValueError, match="boxes2 must be .* shape \\(N, 4\\)"):
+        metrics.box_iou(good, torch.zeros(4))
+    with pytest.raises(TypeError, match="boxes1"):
+        metrics.box_iou([[0, 0, 1, 1]], good)
+
+
+# --------------------------------------------------------------------------- confusion and mean IoU
+
+
+def test_confusion_matrix_hand_case(device):
+    target = torch.tensor([[0, 0, 1], [1, 255, 2]], device=device)
+    pred = torch.tensor([[0, 1, 1], [1, 2, 0]], device=device)
+    cm = metrics.confusion_matrix(pred, target, num_classes=3)
+    # rows: truth. (0,0) (0,1) | (1,1) (1,1) | void skipped | (2,0)
+    assert cm.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    assert cm.dtype == torch.int64 and cm.device == target.device
+
+
+@pytest.mark.filterwarnings("ignore:A single label was found:UserWarning")  # sklearn, on one-class samples
+@settings(max_examples=30)
+@given(c=st.integers(1, 5), n=st.integers(1, 60), seed=st.integers(0, 2**31 - 1))
+def test_confusion_matrix_and_iou_equal_sklearn(c, n, seed):
+    rng = np.random.default_rng(seed)
+    target = rng.integers(0, c, size=n)
+    target[rng.random(n) < 0.2] = 255
+    pred = rng.integers(0, c, size=n)
+    cm = metrics.confusion_matrix(torch.from_numpy(pred), torch.from_numpy(target), c)
+    keep = target != 255
+    miou, per_class = metrics.mean_iou(cm)
+    if not keep.any():
+        assert int(cm.sum()) == 0 and math.isnan(miou)
+        return
+    reference = sk_confusion_matrix(target[keep], pred[keep], labels=list(range(c)))
+    assert np.array_equal(cm.numpy(), reference)
+    present = (reference.sum(0) + reference.sum(1)) > 0
+    sk = jaccard_score(target[keep], pred[keep], labels=list(range(c)), average=None, zero_division=0)
+    np.testing.assert_allclose(per_class.numpy()[present], sk[present], atol=1e-12, rtol=0)
+    assert miou == pytest.approx(sk[present].mean(), abs=1e-12)
+    assert np.isnan(per_class.numpy()[~present]).all()
+
+
+def test_confusion_matrices_accumulate():
+    g = torch.Generator().manual_seed(0)
+    pred = torch.randint(0, 4, (6, 5, 5), generator=g)
+    target = torch.randint(0, 4, (6, 5, 5), generator=g)
+    whole = metrics.confusion_matrix(pred, target, 4)
+    total = sum(metrics.confusion_matrix(pred[i : i + 2], target[i : i + 2], 4) for i in range(0, 6, 2))
+    assert torch.equal(whole, total) and int(whole.sum()) == 150
+
+
+def test_confusion_matrix_errors():
+    t = torch.zeros(2, 2, dtype=torch.int64)
+    with pytest.raises(ValueError, match="pred contains the value 3; expected class indices in \\[0, 3\\)"):
+        metrics.confusion_matrix(torch.full((2, 2), 3), t, 3)
+    with pytest.raises(ValueError, match="target contains the value 7; .* or 255"):
+        metrics.confusion_matrix(t, torch.full((2, 2), 7), 3)
+    with pytest.raises(ValueError, match="pred shape"):
+        metrics.confusion_matrix(torch.zeros(2, 3, 2, 2, dtype=torch.int64), t, 3)
+    with pytest.raises(TypeError, match="pred must hold integer"):
+        metrics.confusion_matrix(t.float(), t, 3)
+    with pytest.raises(ValueError, match="num_classes="):
+        metrics.confusion_matrix(t, t, 0)
+    # without ignore_index, 255 is an error, not silently skipped
+    with pytest.raises(ValueError, match="target contains the value 255"):
+        metrics.confusion_matrix(t, torch.full((2, 2), 255), 3, ignore_index=None)
+
+
+def test_mean_iou_hand_case(device):
+    cm = torch.tensor([[3, 1, 0, 0], [0, 2, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], device=device)
+    cm[0, 3] = 1  # class 3 never present but once predicted: IoU 0, counted
+    miou, per_class = metrics.mean_iou(cm)
+    # class 0: TP 3, FN 2, FP 0 -> 3/5; class 1: TP 2, FP 1 -> 2/3; class 2 absent -> NaN; class 3: 0
+    assert per_class[0].item() == pytest.approx(3 / 5) and per_class[1].item() == pytest.approx(2 / 3)
+    assert math.isnan(per_class[2].item()) and per_class[3].item() == 0.0
+    assert miou == pytest.approx((3 / 5 + 2 / 3 + 0) / 3)
+    assert per_class.device == cm.device
+    assert metrics.pixel_accuracy(cm) == pytest.approx(5 / 7)
+
+
+def test_mean_iou_errors():
+    with pytest.raises(ValueError, match="square"):
+        metrics.mean_iou(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="negative"):
+        metrics.mean_iou(torch.tensor([[1, -1], [0, 1]]))
+    assert math.isnan(metrics.mean_iou(torch.zeros(2, 2, dtype=torch.int64))[0])
+
+
+# -------------------------------------------------------------------------------------------- AP
+
+
+def test_voc_ap_11_point_and_all_point_differ():
+    # detections: TP, FP, TP with 2 positives -> recall .5 .5 1, precision 1 .5 2/3
+    recall = torch.tensor([0.5, 0.5, 1.0])
+    precision = torch.tensor([1.0, 0.5, 2 / 3])
+    # all-point: 0.5 * 1 + 0.5 * 2/3 = 5/6
+    assert metrics.voc_ap(recall, precision) == pytest.approx(5 / 6, abs=1e-7)
+    # 11-point: t = 0 .. 0.5 (6 levels) see precision 1; t = 0.6 .. 1 (5 levels) see 2/3 -> (6 + 10/3) / 11
+    assert metrics.voc_ap(recall, precision, use_07_metric=True) == pytest.approx(28 / 33, abs=1e-7)
+
+
+def test_voc_ap_edge_cases():
+    assert metrics.voc_ap(torch.tensor([1.0]), torch.tensor([1.0])) == 1.0
+    assert metrics.voc_ap(torch.tensor([1.0]), torch.tensor([1.0]), use_07_metric=True) == pytest.approx(1.0)
+    empty = torch.zeros(0)
+    assert metrics.voc_ap(empty, empty) == 0.0 and metrics.voc_ap(empty, empty, use_07_metric=True) == 0.0
+    with pytest.raises(ValueError, match="recall shape"):
+        metrics.voc_ap(torch.zeros(2), torch.zeros(3))
+    with pytest.raises(ValueError, match="precision must be 1-D"):
+        metrics.voc_ap(torch.zeros(1, 1).flatten(), torch.zeros(1, 1))
+
+
+def _box(*xyxy):
+    return list(map(float, xyxy))
+
+
+def test_evaluate_detections_devkit_rules():
+    targets = [
+        {"boxes": torch.tensor([_box(0, 0, 10, 10), _box(20, 20, 30, 30)]), "labels": torch.tensor([1, 1]),
+         "difficult": torch.tensor([False, True])},
+        {"boxes": torch.tensor([_box(0, 0, 10, 10)]), "labels": torch.tensor([1])},
+    ]  # fmt: skip
+    predictions = [
+        {"boxes": torch.tensor([_box(0, 0, 10, 10), _box(1, 1, 10, 10), _box(20, 20, 30, 30)]),
+         "scores": torch.tensor([0.9, 0.8, 0.7]), "labels": torch.tensor([1, 1, 1])},
+        {"boxes": torch.tensor([_box(50, 50, 60, 60), _box(0, 0, 10, 9), _box(0, 0, 5, 5)]),
+         "scores": torch.tensor([0.6, 0.5, 0.4]), "labels": torch.tensor([1, 1, 2])},
+    ]  # fmt: skip
+    # by score: TP (0.9) | duplicate of the same box, IoU 0.81: FP (0.8) | difficult: ignored (0.7) |
+    # no overlap: FP (0.6) | IoU 0.9: TP (0.5). npos = 2 (the difficult box does not count)
+    out = metrics.evaluate_detections(predictions, targets, classes=[1, 2])
+    assert out["npos"] == {1: 2, 2: 0}
+    torch.testing.assert_close(out["recall"][1], torch.tensor([0.5, 0.5, 0.5, 1.0], dtype=torch.float64))
+    torch.testing.assert_close(out["precision"][1], torch.tensor([1.0, 0.5, 1 / 3, 0.5], dtype=torch.float64))
+    assert out["ap"][1] == pytest.approx(0.5 * 1 + 0.5 * 0.5)  # all-point: 0.75
+    assert math.isnan(out["ap"][2]) and out["map"] == pytest.approx(0.75)  # class 2 has no box: left out
+    out07 = metrics.evaluate_detections(predictions, targets, use_07_metric=True)
+    assert list(out07["ap"]) == [1]  # default classes: the labels of the targets
+    assert out07["ap"][1] == pytest.approx((6 * 1 + 5 * 0.5) / 11)
+
+
+def test_evaluate_detections_threshold_is_inclusive_and_low_iou_is_fp():
+    target = [{"boxes": torch.tensor([_box(0, 0, 10, 10)]), "labels": torch.tensor([3])}]
+    half = [
+        {
+            "boxes": torch.tensor([_box(0, 0, 10, 5)]),
+            "scores": torch.tensor([1.0]),
+            "labels": torch.tensor([3]),
+        }
+    ]
+    assert metrics.evaluate_detections(half, target)["ap"][3] == 1.0  # IoU exactly 0.5 counts
+    assert metrics.evaluate_detections(half, target, iou_threshold=0.51)["ap"][3] == 0.0
+
+
+def test_evaluate_detections_errors():
+    with pytest.raises(ValueError, match="predictions has 1 images but targets has 0"):
+        metrics.evaluate_detections([{}], [])
+    with pytest.raises(ValueError, match=r"targets\[0\] has no 'boxes'"):
+        metrics.evaluate_detections([{}], [{}])
+    with pytest.raises(ValueError, match="iou_threshold="):
+        metrics.evaluate_detections([], [], iou_threshold=0)
+
+
+# -------------------------------------------------------------------------------------- COCO mAP
+
+
+def test_to_coco_results_converts_boxes():
+    preds = [
+        {
+            "boxes": torch.tensor([_box(1, 2, 4, 8)]),
+            "scores": torch.tensor([0.5]),
+            "labels": torch.tensor([9]),
+        }
+    ]
+    assert metrics.to_coco_results([7], preds) == [
+        {"image_id": 7, "category_id": 9, "bbox": [1.0, 2.0, 3.0, 6.0], "score": 0.5}
+    ]
+
+
+def test_coco_map_hand_case(tmp_path):
+    import json
+
+    data = {
+        "images": [{"id": 1, "file_name": "a.jpg", "height": 20, "width": 20}],
+        "categories": [{"id": 1, "name": "thing"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0,
+             "segmentation": [[0, 0, 10, 0, 10, 10, 0, 10]]}
+        ],
+    }  # fmt: skip
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps(data))
+    # IoU 0.72: a hit at thresholds 0.50 .. 0.70 (5 of 10), a miss at 0.75 .. 0.95
+    result = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 7.2], "score": 1.0}]
+    stats = metrics.coco_map(path, result)
+    assert stats["AP"] == pytest.approx(0.5) and stats["AP50"] == pytest.approx(1.0) and stats["AP75"] == 0.0
+    assert math.isnan(stats["AP_large"])  # no large object: pycocotools' -1 becomes NaN
+    assert result == [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 7.2], "score": 1.0}]  # untouched
+
+
+def test_coco_map_on_the_synthetic_set(tmp_path):
+    image_dir, ann_file = synthetic.make_coco_shapes(tmp_path, n_images=6, seed=0)
+    ds = coco.CocoDetection(image_dir, ann_file)
+    preds, ids = [], []
+    for i in range(len(ds)):
+        _, target = ds[i]
+        keep = ~target["iscrowd"]  # crowd regions are not objects to detect
+        preds.append({"boxes": target["boxes"][keep], "scores": torch.ones(int(keep.sum())),
+                      "labels": target["labels"][keep], "masks": target["masks"][keep]})  # fmt: skip
+        ids.append(target["image_id"])
+    assert metrics.coco_map(ds, metrics.to_coco_results(ids, preds))["AP"] == pytest.approx(1.0)
+    segm = metrics.coco_map(ds.coco, metrics.to_coco_results(ids, preds, masks=True), iou_type="segm")
+    assert segm["AP"] == pytest.approx(1.0)
+    # drop the tv of image 2: that category's recall, hence AP, falls below 1
+    assert ids[1] == 2 and preds[1]["labels"].tolist() == [72]
+    fewer = [p if i != 1 else {k: v[:0] for k, v in p.items()} for i, p in enumerate(preds)]
+    assert 0.0 < metrics.coco_map(ds, metrics.to_coco_results(ids, fewer))["AP"] < 1.0
+
+
+def test_coco_map_errors(tmp_path):
+    image_dir, ann_file = synthetic.make_coco_shapes(tmp_path, n_images=3, seed=0)
+    ds = coco.CocoDetection(image_dir, ann_file)
+    with pytest.raises(ValueError, match="results is empty"):
+        metrics.coco_map(ds, [])
+    with pytest.raises(ValueError, match="iou_type="):
+        metrics.coco_map(ds, [{"image_id": 1}], iou_type="keypoints")
+    with pytest.raises(ValueError, match="image_id=99"):
+        metrics.coco_map(ds, [{"image_id": 99, "category_id": 5, "bbox": [0, 0, 1, 1], "score": 1.0}])
+    with pytest.raises(TypeError, match="coco_gt"):
+        metrics.coco_map(42, [{"image_id": 1}])
