@@ -1,0 +1,100 @@
+"""lecture_lib.gated.LSTM / GRU against nn.LSTM / nn.GRU (oneDNN on the CPU, cuDNN on CUDA).
+
+One layer, T=100, N=32, D=64, H=128, float32, the same weights on both sides. Rows:
+- "forward + backward": output and ``torch.autograd.grad`` of <output, dy> with respect to the input, the
+  initial state and every parameter;
+- "forward (no grad)": the output only, under ``torch.no_grad()``.
+The error column is the largest absolute difference over the output, the final state and all gradients.
+On the CPU every row is measured with PyTorch's thread count and again with one thread (the per-step
+operations are too small to share between threads, so one thread is the steadier comparison on a busy
+machine); the thread count is recorded in every row and restored afterwards.
+"""
+
+from __future__ import annotations
+
+import torch
+from _timing import time_pair
+from torch import nn
+
+from lecture_lib.gated import GRU, LSTM
+
+TITLE = "LSTM and GRU from scratch against nn.LSTM and nn.GRU"
+TARGET = "ratio <= 2 on CPU (forward + backward); on CUDA the ratio against cuDNN is reported"
+
+T, N, D, H = 100, 32, 64, 128
+REPEAT = 9
+
+
+def _flatten(out: tuple) -> list[torch.Tensor]:
+    output, state = out
+    return [output, *(state if isinstance(state, tuple) else (state,))]
+
+
+def run(device: torch.device) -> list[dict]:
+    device = torch.device(device)
+    if device.type != "cpu":
+        return _run(device)
+    threads = torch.get_num_threads()
+    rows = []
+    try:
+        for n in sorted({threads, 1}, reverse=True):
+            torch.set_num_threads(n)
+            rows += _run(device)
+    finally:
+        torch.set_num_threads(threads)
+    return rows
+
+
+def _run(device: torch.device) -> list[dict]:
+    dtype = torch.float32
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(T, N, D, generator=g).to(device, dtype)
+    dy = torch.randn(T, N, H, generator=g).to(device, dtype)
+    h0 = (0.5 * torch.randn(1, N, H, generator=g)).to(device, dtype)
+    c0 = (0.5 * torch.randn(1, N, H, generator=g)).to(device, dtype)
+    rows = []
+    for ours_cls, ref_cls in ((LSTM, nn.LSTM), (GRU, nn.GRU)):
+        torch.manual_seed(0)
+        reference = ref_cls(D, H, device=device, dtype=dtype)
+        ours = ours_cls(D, H, device=device, dtype=dtype)
+        ours.load_state_dict(reference.state_dict())
+        name = ref_cls.__name__
+        leaves = [x.clone().requires_grad_(), h0.clone().requires_grad_()]
+        if name == "LSTM":
+            leaves.append(c0.clone().requires_grad_())
+
+        def forward_backward(module, leaves=leaves, name=name):
+            state = (leaves[1], leaves[2]) if name == "LSTM" else leaves[1]
+            out = module(leaves[0], state)
+            grads = torch.autograd.grad(out[0], [*leaves, *module.parameters()], dy)
+            return [t.detach() for t in _flatten(out)] + list(grads)
+
+        def forward(module, name=name):
+            state = (h0, c0) if name == "LSTM" else h0
+            with torch.no_grad():
+                return module(x, state)
+
+        mine, theirs = forward_backward(ours), forward_backward(reference)
+        error = max(float((a - b).abs().max()) for a, b in zip(mine, theirs))
+        ref_label = f"nn.{name} ({'cuDNN' if device.type == 'cuda' else device.type})"
+        for case, fn in (("forward + backward", forward_backward), ("forward (no grad)", forward)):
+            t_ours, t_ref = time_pair(
+                lambda fn=fn, m=ours: fn(m),
+                lambda fn=fn, m=reference: fn(m),
+                device=device,
+                repeat=REPEAT,
+                warmup=2,
+            )
+            rows.append(
+                {
+                    "case": f"{name}, {case}, T={T} N={N} D={D} H={H}",
+                    "reference": ref_label,
+                    "dtype": str(dtype).replace("torch.", ""),
+                    "threads": torch.get_num_threads(),
+                    "ours (ms)": round(t_ours * 1e3, 3),
+                    "reference (ms)": round(t_ref * 1e3, 3),
+                    "ratio": round(t_ours / t_ref, 3),
+                    "max abs error": float(f"{error:.3g}"),
+                }
+            )
+    return rows

@@ -1,0 +1,757 @@
+"""Gated recurrent units from scratch: LSTM, GRU and the minimal gated unit, interchangeable with torch.nn.
+
+Every cell follows PyTorch's conventions, so weights load both ways between ``LSTM`` and ``nn.LSTM``,
+``GRU`` and ``nn.GRU``, ``LSTMCell`` and ``nn.LSTMCell``, ``GRUCell`` and ``nn.GRUCell``: the parameters
+are called ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}`` (``_reverse`` for the
+backward direction), the gates are stacked row-wise in PyTorch's order, and there are two biases per gate
+(``b_ih`` and ``b_hh``; only their sum matters, except for the GRU candidate in the "after" form).
+
+LSTM gate layout (PyTorch's ``(i, f, g, o)``) and the lecture's names::
+
+    rows [0H, 1H)  i  input gate    i_t = sigmoid(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)   in (0, 1)
+    rows [1H, 2H)  f  forget gate   f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf)   in (0, 1)
+    rows [2H, 3H)  g  the lecture's "value" v_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)  in (-1, 1)
+    rows [3H, 4H)  o  output gate   o_t = sigmoid(W_io x_t + b_io + W_ho h_{t-1} + b_ho)   in (0, 1)
+    c_t = f_t * c_{t-1} + i_t * v_t        (forget, then write)
+    h_t = o_t * tanh(c_t)                  (read out)
+
+The lecture writes each gate as ``W [h_{t-1}; x_t] + b``: its ``W`` is ``[W_h | W_i]`` (the recurrent and
+input blocks side by side) and its ``b`` is ``b_ih + b_hh``.
+
+GRU gate layout (PyTorch's ``(r, z, n)``): reset gate ``r``, update gate ``z`` (the lecture's ``u``; its
+slide names the update gate ``u`` and then writes ``z`` in the last equation: they are the same gate), and
+the candidate ``n`` (the lecture's h~)::
+
+    r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
+    u_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+    reset="after"  (PyTorch, cuDNN):  h~_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))
+    reset="before" (the lecture):     h~_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)
+    h_t = u_t * h_{t-1} + (1 - u_t) * h~_t
+
+Minimal gated unit (MGU, Zhou, Wu, Zhang and Zhou 2016, "Minimal gated unit for recurrent neural
+networks"): one gate ``f`` that plays both the GRU's reset gate and (one minus) its update gate, so it has
+2x the parameters of a vanilla RNN (the lecture's "minimal GRU"). Layout ``(f, n)``, equations as in the
+paper::
+
+    f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf)
+    h~_t = tanh(W_in x_t + b_in + W_hn (f_t * h_{t-1}) + b_hn)
+    h_t = (1 - f_t) * h_{t-1} + f_t * h~_t        (in the lecture's GRU form: r = f, u = 1 - f)
+
+Speed: the sequence modules compute the input projections of all time steps with one matrix product per
+layer and direction, so the loop over time holds only the recurrent product and a few fused element-wise
+operations (addmm, addcmul, lerp; for the LSTM one sigmoid for all four gates, using
+tanh(a) = 2 sigmoid(2a) - 1 on the value block); autograd does the backward pass. The cell functions are
+written plainly, one equation per line.
+
+Taught in: chapter "LSTM and GRU".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "MGU",
+    "MGUCell",
+    "gru_cell",
+    "lstm_cell",
+    "mgu_cell",
+]
+
+_RESETS = ("after", "before")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# argument checks
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _check_reset(reset: object) -> None:
+    if not isinstance(reset, str) or reset not in _RESETS:
+        raise ValueError(
+            f"reset={reset!r} is not a known reset placement; expected 'after' (PyTorch/cuDNN: the reset "
+            "gate multiplies W_hn h + b_hn) or 'before' (the lecture: it multiplies h before W_hn)"
+        )
+
+
+def _check_cell_args(
+    name: str,
+    n_gates: int,
+    x: Tensor,
+    states: dict[str, Tensor],
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None,
+    b_hh: Tensor | None,
+) -> int:
+    """Check the shapes of a cell's arguments; return the hidden size."""
+    for label, t in (("input", x), ("w_ih", w_ih), ("w_hh", w_hh), *states.items()):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: {label} must be a torch.Tensor, got {type(t).__name__}")
+    if w_ih.dim() != 2 or w_ih.shape[0] % n_gates != 0 or w_ih.shape[0] == 0:
+        raise ValueError(
+            f"{name}: w_ih has shape {tuple(w_ih.shape)}, expected ({n_gates} * hidden_size, input_size)"
+        )
+    hidden = w_ih.shape[0] // n_gates
+    if tuple(w_hh.shape) != (n_gates * hidden, hidden):
+        raise ValueError(
+            f"{name}: w_hh has shape {tuple(w_hh.shape)}, expected ({n_gates} * hidden_size, hidden_size) = "
+            f"{(n_gates * hidden, hidden)} (hidden_size={hidden} from w_ih.shape={tuple(w_ih.shape)})"
+        )
+    for label, b in (("b_ih", b_ih), ("b_hh", b_hh)):
+        if b is not None and tuple(b.shape) != (n_gates * hidden,):
+            raise ValueError(f"{name}: {label} has shape {tuple(b.shape)}, expected ({n_gates * hidden},)")
+    if x.dim() not in (1, 2):
+        raise ValueError(
+            f"{name}: input has shape {tuple(x.shape)}, expected (batch, input_size) or (input_size,)"
+        )
+    if x.shape[-1] != w_ih.shape[1]:
+        raise ValueError(
+            f"{name}: input has {x.shape[-1]} features (input.shape={tuple(x.shape)}), expected "
+            f"input_size={w_ih.shape[1]} (w_ih.shape[1])"
+        )
+    expected = (*x.shape[:-1], hidden)
+    for label, s in states.items():
+        if tuple(s.shape) != expected:
+            raise ValueError(
+                f"{name}: {label} has shape {tuple(s.shape)}, expected {expected} (input's batch shape "
+                f"{tuple(x.shape[:-1])}, hidden_size={hidden})"
+            )
+    return hidden
+
+
+def _sum_bias(b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
+    if b_ih is None:
+        return b_hh
+    if b_hh is None:
+        return b_ih
+    return b_ih + b_hh
+
+
+# ----------------------------------------------------------------------------------------------------------
+# one time step of the sequence modules, from precomputed input projections gx = x W_ih^T + (biases)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _value_rows_doubled(w: Tensor, hidden: int) -> Tensor:
+    """Scale (4H, 1) with 2 on the rows of the LSTM's "value" block g and 1 elsewhere."""
+    scale = torch.ones(4 * hidden, 1, device=w.device, dtype=w.dtype)
+    scale[2 * hidden : 3 * hidden] = 2.0
+    return scale
+
+
+def _lstm_step(gx: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor) -> tuple[Tensor, Tensor]:
+    """One LSTM step with one sigmoid for all four gates.
+
+    gx: (N, 4H), x W_ih^T + b_ih + b_hh; w_hh_t: (H, 4H). The g rows of both are doubled beforehand, so
+    the sigmoid of the g block is sigmoid(2 a_g) and v = tanh(a_g) = 2 sigmoid(2 a_g) - 1 (an identity;
+    doubling a float is exact, so v differs from torch.tanh(a_g) by rounding only, ~1e-16 in float64).
+    This saves a tanh kernel and a slice per step, forward and backward.
+    """
+    s = torch.sigmoid(torch.addmm(gx, h, w_hh_t))  # (N, 4H): i, f, sigmoid(2 a_g), o
+    i, f, s_g, o = s.chunk(4, 1)  # (N, H) each
+    c = torch.addcmul(f * c, i, s_g - 0.5, value=2.0)  # f * c + i * v, v = 2 (s_g - 1/2): forget, write
+    h = o * torch.tanh(c)  # read out
+    return h, c
+
+
+def _gru_step_after(gx_ru: Tensor, gx_n: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
+    """PyTorch's GRU step. gx_ru (N, 2H), gx_n (N, H): x W_ih^T + b_ih; w_hh_t: (H, 3H)."""
+    gh = torch.mm(h, w_hh_t) if b_hh is None else torch.addmm(b_hh, h, w_hh_t)  # (N, 3H)
+    gh_ru, gh_n = gh.split([2 * h.shape[-1], h.shape[-1]], 1)  # (N, 2H), (N, H)
+    r, u = torch.sigmoid(gx_ru + gh_ru).chunk(2, 1)  # (N, H) each
+    n = torch.tanh(torch.addcmul(gx_n, r, gh_n))  # candidate h~ = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+    return torch.lerp(n, h, u)  # u * h + (1 - u) * h~
+
+
+def _gru_step_before(gx_ru: Tensor, gx_n: Tensor, h: Tensor, wt_ru: Tensor, wt_n: Tensor) -> Tensor:
+    """The lecture's GRU step. gx_ru (N, 2H), gx_n (N, H) hold both biases; wt_ru (H, 2H), wt_n (H, H)."""
+    r, u = torch.sigmoid(torch.addmm(gx_ru, h, wt_ru)).chunk(2, 1)  # (N, H) each
+    n = torch.tanh(torch.addmm(gx_n, r * h, wt_n))  # h~ = tanh(W_in x + W_hn (r * h) + b_in + b_hn)
+    return torch.lerp(n, h, u)  # u * h + (1 - u) * h~
+
+
+def _mgu_step(gx_f: Tensor, gx_n: Tensor, h: Tensor, wt_f: Tensor, wt_n: Tensor) -> Tensor:
+    """The MGU step. gx_f, gx_n (N, H) hold both biases; wt_f, wt_n (H, H)."""
+    f = torch.sigmoid(torch.addmm(gx_f, h, wt_f))  # (N, H)
+    n = torch.tanh(torch.addmm(gx_n, f * h, wt_n))  # (N, H)
+    return torch.lerp(h, n, f)  # (1 - f) * h + f * h~
+
+
+# ----------------------------------------------------------------------------------------------------------
+# cell functions
+# ----------------------------------------------------------------------------------------------------------
+
+
+def lstm_cell(
+    x: Tensor,
+    state: tuple[Tensor, Tensor],
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """One LSTM step; same arguments and result as ``torch.lstm_cell`` and ``nn.LSTMCell``.
+
+    Shapes: x (N, D) or (D,); state = (h, c), each (N, H) or (H,); w_ih (4H, D); w_hh (4H, H);
+    b_ih, b_hh (4H,) or None. Returns (h_t, c_t), each shaped like h.
+
+    Gate rows in PyTorch's order (i, f, g, o), in the lecture's names input gate i, forget gate f,
+    "value" v (PyTorch's g) and output gate o::
+
+        [i; f; v; o] = [sigmoid; sigmoid; tanh; sigmoid](W_ih x + b_ih + W_hh h_{t-1} + b_hh)
+        c_t = f * c_{t-1} + i * v
+        h_t = o * tanh(c_t)
+
+    Since the gates do not see c_{t-1}, dc_t/dc_{t-1} = diag(f_t): the gradient highway
+    dL/dc_{t-1} = dL/dc_t * f_t of the lecture.
+
+    Taught in: chapter "LSTM and GRU".
+    """
+    if not isinstance(state, (tuple, list)) or len(state) != 2:
+        raise TypeError(f"lstm_cell: state must be a pair (h, c) of tensors, got {type(state).__name__}")
+    h, c = state
+    _check_cell_args("lstm_cell", 4, x, {"h": h, "c": c}, w_ih, w_hh, b_ih, b_hh)
+    unbatched = x.dim() == 1
+    if unbatched:
+        x, h, c = x.unsqueeze(0), h.unsqueeze(0), c.unsqueeze(0)  # (1, D), (1, H), (1, H)
+    gates = F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)  # (N, 4H)
+    i, f, g, o = gates.chunk(4, 1)  # (N, H) each
+    i, f, v, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+    c = f * c + i * v  # forget, then write
+    h = o * torch.tanh(c)  # read out
+    if unbatched:
+        h, c = h.squeeze(0), c.squeeze(0)  # (H,)
+    return h, c
+
+
+def gru_cell(
+    x: Tensor,
+    h: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    reset: str = "after",
+) -> Tensor:
+    """One GRU step; with ``reset="after"`` the same as ``torch.gru_cell`` and ``nn.GRUCell``.
+
+    Shapes: x (N, D) or (D,); h (N, H) or (H,); w_ih (3H, D); w_hh (3H, H); b_ih, b_hh (3H,) or None.
+    Returns h_t, shaped like h.
+
+    Gate rows in PyTorch's order (r, z, n): reset gate r, update gate z (the lecture's u; the slide names it
+    u, then writes z in the last equation), candidate n (the lecture's h~)::
+
+        r = sigmoid(W_ir x + b_ir + W_hr h + b_hr),   u = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+        reset="after":  h~ = tanh(W_in x + b_in + r * (W_hn h + b_hn))      (PyTorch, cuDNN)
+        reset="before": h~ = tanh(W_in x + b_in + W_hn (r * h) + b_hn)      (lecture: W_h [r * h; x] + b_h)
+        h_t = u * h + (1 - u) * h~
+
+    The two placements differ whenever b_hn != 0 or r is not all ones; only "after" matches ``nn.GRU``.
+
+    Taught in: chapter "LSTM and GRU".
+    """
+    _check_reset(reset)
+    _check_cell_args("gru_cell", 3, x, {"h": h}, w_ih, w_hh, b_ih, b_hh)
+    unbatched = x.dim() == 1
+    if unbatched:
+        x, h = x.unsqueeze(0), h.unsqueeze(0)  # (1, D), (1, H)
+    hidden = h.shape[-1]
+    if reset == "after":
+        gx_ru, gx_n = F.linear(x, w_ih, b_ih).split([2 * hidden, hidden], 1)  # (N, 2H), (N, H)
+        out = _gru_step_after(gx_ru, gx_n, h, w_hh.t(), b_hh)  # (N, H)
+    else:
+        gx_ru, gx_n = F.linear(x, w_ih, _sum_bias(b_ih, b_hh)).split([2 * hidden, hidden], 1)
+        wt_ru, wt_n = w_hh.t().split([2 * hidden, hidden], 1)  # (H, 2H), (H, H)
+        out = _gru_step_before(gx_ru, gx_n, h, wt_ru, wt_n)  # (N, H)
+    return out.squeeze(0) if unbatched else out
+
+
+def mgu_cell(
+    x: Tensor,
+    h: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> Tensor:
+    """One step of the minimal gated unit (MGU, Zhou et al. 2016): a GRU with a single gate.
+
+    Shapes: x (N, D) or (D,); h (N, H) or (H,); w_ih (2H, D); w_hh (2H, H); b_ih, b_hh (2H,) or None.
+    Returns h_t, shaped like h. Rows are (f, n): the gate and the candidate::
+
+        f = sigmoid(W_if x + b_if + W_hf h + b_hf)
+        h~ = tanh(W_in x + b_in + W_hn (f * h) + b_hn)
+        h_t = (1 - f) * h + f * h~
+
+    In the lecture's GRU notation this is r = f and u = 1 - f: one gate both resets the candidate's view of
+    h and decides how much of it to overwrite. 2x the parameters of a vanilla RNN (GRU 3x, LSTM 4x).
+
+    Taught in: chapter "LSTM and GRU".
+    """
+    _check_cell_args("mgu_cell", 2, x, {"h": h}, w_ih, w_hh, b_ih, b_hh)
+    unbatched = x.dim() == 1
+    if unbatched:
+        x, h = x.unsqueeze(0), h.unsqueeze(0)  # (1, D), (1, H)
+    gx_f, gx_n = F.linear(x, w_ih, _sum_bias(b_ih, b_hh)).chunk(2, 1)  # (N, H) each
+    wt_f, wt_n = w_hh.t().chunk(2, 1)  # (H, H) each
+    out = _mgu_step(gx_f, gx_n, h, wt_f, wt_n)  # (N, H)
+    return out.squeeze(0) if unbatched else out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# modules
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _check_size(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+    return value
+
+
+class _CellBase(nn.Module):
+    """Parameters weight_ih (G*H, D), weight_hh (G*H, H), bias_ih, bias_hh (G*H,) as in nn.RNNCellBase."""
+
+    n_gates = 1
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.input_size = _check_size("input_size", input_size, 1)
+        self.hidden_size = _check_size("hidden_size", hidden_size, 1)
+        self.bias = bool(bias)
+        factory = {"device": device, "dtype": dtype}
+        g = self.n_gates * hidden_size
+        self.weight_ih = nn.Parameter(torch.empty(g, input_size, **factory))
+        self.weight_hh = nn.Parameter(torch.empty(g, hidden_size, **factory))
+        if self.bias:
+            self.bias_ih = nn.Parameter(torch.empty(g, **factory))
+            self.bias_hh = nn.Parameter(torch.empty(g, **factory))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), as in torch.nn."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def _zeros(self, x: Tensor) -> Tensor:
+        return torch.zeros(*x.shape[:-1], self.hidden_size, device=x.device, dtype=x.dtype)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        return s if self.bias else s + ", bias=False"
+
+
+class LSTMCell(_CellBase):
+    """One LSTM step as a module; parameters and state_dict keys identical to ``nn.LSTMCell``.
+
+    forward(input, hx=None): input (N, D) or (D,); hx = (h, c), each (N, H) or (H,), zeros when None.
+    Returns (h_t, c_t). Equations and gate layout: :func:`lstm_cell`.
+
+    Taught in: chapter "LSTM and GRU".
+    """
+
+    n_gates = 4
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        if hx is None:
+            zeros = self._zeros(input)
+            hx = (zeros, zeros)
+        return lstm_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+
+class GRUCell(_CellBase):
+    """One GRU step as a module; parameters and state_dict keys identical to ``nn.GRUCell``.
+
+    forward(input, hx=None): input (N, D) or (D,); hx (N, H) or (H,), zeros when None. Returns h_t.
+    ``reset="after"`` (default) is nn.GRUCell's form, ``reset="before"`` the lecture's: see :func:`gru_cell`.
+
+    Taught in: chapter "LSTM and GRU".
+    """
+
+    n_gates = 3
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        reset: str = "after",
+    ) -> None:
+        _check_reset(reset)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+        self.reset = reset
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        if hx is None:
+            hx = self._zeros(input)
+        return gru_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.reset)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + ("" if self.reset == "after" else f", reset={self.reset!r}")
+
+
+class MGUCell(_CellBase):
+    """One minimal-gated-unit step as a module (weight_ih (2H, D), weight_hh (2H, H), two biases (2H,)).
+
+    forward(input, hx=None): input (N, D) or (D,); hx (N, H) or (H,), zeros when None. Returns h_t.
+    Equations: :func:`mgu_cell`.
+
+    Taught in: chapter "LSTM and GRU".
+    """
+
+    n_gates = 2
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        if hx is None:
+            hx = self._zeros(input)
+        return mgu_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+
+class _GatedRNNBase(nn.Module):
+    """Stacked, optionally bidirectional gated RNN with nn.RNNBase's parameter names and layout."""
+
+    n_gates = 1
+    has_cell_state = False
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.input_size = _check_size("input_size", input_size, 1)
+        self.hidden_size = _check_size("hidden_size", hidden_size, 1)
+        self.num_layers = _check_size("num_layers", num_layers, 1)
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
+            raise ValueError(f"dropout={dropout!r} must be a number in [0, 1]")
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.dropout = float(dropout)
+        self.bidirectional = bool(bidirectional)
+        num_directions = 2 if self.bidirectional else 1
+        factory = {"device": device, "dtype": dtype}
+        g = self.n_gates * hidden_size
+        # names per (layer, direction), registered in nn.RNNBase's order so parameters() lines up too
+        self._weight_names: list[tuple[str, str, str | None, str | None]] = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * num_directions
+            for direction in range(num_directions):
+                sfx = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+                setattr(self, "weight_ih" + sfx, nn.Parameter(torch.empty(g, layer_input, **factory)))
+                setattr(self, "weight_hh" + sfx, nn.Parameter(torch.empty(g, hidden_size, **factory)))
+                if self.bias:
+                    setattr(self, "bias_ih" + sfx, nn.Parameter(torch.empty(g, **factory)))
+                    setattr(self, "bias_hh" + sfx, nn.Parameter(torch.empty(g, **factory)))
+                    self._weight_names.append(
+                        ("weight_ih" + sfx, "weight_hh" + sfx, "bias_ih" + sfx, "bias_hh" + sfx)
+                    )
+                else:
+                    self._weight_names.append(("weight_ih" + sfx, "weight_hh" + sfx, None, None))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), as in torch.nn."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+    # -- subclasses provide the loop over time of one layer and direction ---------------------------------
+    def _run_direction(
+        self,
+        x: Tensor,
+        state: tuple[Tensor, ...],
+        names: tuple[str, str, str | None, str | None],
+        reverse: bool,
+    ) -> tuple[Tensor, tuple[Tensor, ...]]:
+        raise NotImplementedError
+
+    def _weights(
+        self, names: tuple[str, str, str | None, str | None]
+    ) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+        w_ih, w_hh, b_ih, b_hh = names
+        return (
+            getattr(self, w_ih),
+            getattr(self, w_hh),
+            None if b_ih is None else getattr(self, b_ih),
+            None if b_hh is None else getattr(self, b_hh),
+        )
+
+    @staticmethod
+    def _loop(
+        step: Callable[..., tuple[Tensor, ...]],
+        gx: tuple[Tensor, ...],
+        state: tuple[Tensor, ...],
+        reverse: bool,
+    ) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """Run ``state = step(*gx_t, *state)`` over t; return the stacked h's (T, N, H) and the last state.
+
+        ``gx`` holds the precomputed input projections, each (T, N, k); unbind gives T views at the cost of
+        one autograd node per tensor (indexing gx[t] would add one node, and one gradient buffer, per step).
+        """
+        per_step = list(zip(*(g.unbind(0) for g in gx)))  # T tuples of (N, k) views
+        outputs: list[Tensor] = [gx[0]] * len(per_step)  # placeholders, all overwritten below
+        order = range(len(per_step) - 1, -1, -1) if reverse else range(len(per_step))
+        for t in order:
+            state = step(*per_step[t], *state)
+            outputs[t] = state[0]
+        return torch.stack(outputs), state  # (T, N, H)
+
+    def _check_state(self, hx: Tensor, label: str, expected: tuple[int, ...], x: Tensor) -> None:
+        if not isinstance(hx, Tensor):
+            raise TypeError(f"{type(self).__name__}: {label} must be a torch.Tensor, got {type(hx).__name__}")
+        if tuple(hx.shape) != expected:
+            layout = "(num_layers * num_directions, batch, hidden_size)"
+            if len(expected) == 2:
+                layout = "(num_layers * num_directions, hidden_size) for unbatched input"
+            raise ValueError(
+                f"{type(self).__name__}: {label} has shape {tuple(hx.shape)}, expected {expected} = {layout}"
+            )
+        if hx.dtype != x.dtype or hx.device != x.device:
+            raise ValueError(
+                f"{type(self).__name__}: {label} is {hx.dtype} on {hx.device}, expected the input's "
+                f"{x.dtype} on {x.device}"
+            )
+
+    def _forward(self, input: Tensor, hx: tuple[Tensor, ...] | None) -> tuple[Tensor, tuple[Tensor, ...]]:
+        name = type(self).__name__
+        if isinstance(input, nn.utils.rnn.PackedSequence):
+            raise TypeError(f"{name}: PackedSequence input is not supported; pass a padded tensor")
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a torch.Tensor, got {type(input).__name__}")
+        if input.dim() not in (2, 3):
+            order = "(batch, seq_len, input_size)" if self.batch_first else "(seq_len, batch, input_size)"
+            raise ValueError(
+                f"{name}: input has shape {tuple(input.shape)}, expected 3-D {order} or 2-D "
+                "(seq_len, input_size) for unbatched input"
+            )
+        if input.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name}: input has {input.shape[-1]} features (input.shape={tuple(input.shape)}), expected "
+                f"input_size={self.input_size}"
+            )
+        unbatched = input.dim() == 2
+        if unbatched:
+            x = input.unsqueeze(1)  # (T, 1, D)
+        else:
+            x = input.transpose(0, 1) if self.batch_first else input  # (T, N, D)
+        seq_len, batch = x.shape[0], x.shape[1]
+        if seq_len == 0:
+            raise ValueError(f"{name}: input has seq_len=0 (input.shape={tuple(input.shape)}); expected >= 1")
+        num_directions = 2 if self.bidirectional else 1
+        n_states = 2 if self.has_cell_state else 1
+        state_shape = (self.num_layers * num_directions, batch, self.hidden_size)
+        if hx is None:
+            zeros = torch.zeros(state_shape, device=x.device, dtype=x.dtype)
+            states = (zeros,) * n_states
+        else:
+            states = tuple(hx)
+            labels = ("hx[0] (h_0)", "hx[1] (c_0)") if self.has_cell_state else ("hx",)
+            expected = (state_shape[0], self.hidden_size) if unbatched else state_shape
+            for label, s in zip(labels, states):
+                self._check_state(s, label, expected, x)
+            if unbatched:
+                states = tuple(s.unsqueeze(1) for s in states)  # (L * dirs, 1, H)
+
+        layer_input = x
+        finals: list[list[Tensor]] = [[] for _ in range(n_states)]
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                layer_input = F.dropout(layer_input, p=self.dropout, training=True)
+            outs = []
+            for direction in range(num_directions):
+                k = layer * num_directions + direction
+                out, last = self._run_direction(
+                    layer_input, tuple(s[k] for s in states), self._weight_names[k], reverse=direction == 1
+                )
+                outs.append(out)  # (T, N, H)
+                for j in range(n_states):
+                    finals[j].append(last[j])  # (N, H)
+            layer_input = outs[0] if num_directions == 1 else torch.cat(outs, dim=2)  # (T, N, dirs * H)
+
+        output = layer_input
+        last_states = tuple(torch.stack(f) for f in finals)  # (L * dirs, N, H)
+        if unbatched:
+            output = output.squeeze(1)  # (T, dirs * H)
+            last_states = tuple(s.squeeze(1) for s in last_states)  # (L * dirs, H)
+        elif self.batch_first:
+            output = output.transpose(0, 1)  # (N, T, dirs * H)
+        return output, last_states
+
+
+class LSTM(_GatedRNNBase):
+    """Multi-layer LSTM over a sequence; parameters, state_dict keys, init and results as ``nn.LSTM``.
+
+    LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, proj_size=0, device=None, dtype=None); ``proj_size`` must be 0.
+
+    forward(input, hx=None): input (T, N, D), or (N, T, D) with batch_first, or (T, D) unbatched;
+    hx = (h_0, c_0), each (L * dirs, N, H) (or (L * dirs, H) unbatched), zeros when None.
+    Returns output (T, N, dirs * H) (batch first if asked) and (h_n, c_n), each (L * dirs, N, H).
+    Each step is :func:`lstm_cell`: c_t = f * c_{t-1} + i * v, h_t = o * tanh(c_t).
+
+    Taught in: chapter "LSTM and GRU".
+    """
+
+    n_gates = 4
+    has_cell_state = True
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        if proj_size != 0:
+            raise ValueError(f"proj_size={proj_size!r} is not supported by this LSTM; expected 0")
+        self.proj_size = 0
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype
+        )
+
+    def _run_direction(self, x, state, names, reverse):
+        w_ih, w_hh, b_ih, b_hh = self._weights(names)
+        scale = _value_rows_doubled(w_ih, self.hidden_size)  # (4H, 1), see _lstm_step
+        b = _sum_bias(b_ih, b_hh)
+        gx = F.linear(
+            x, w_ih * scale, None if b is None else b * scale[:, 0]
+        )  # (T, N, 4H), all steps at once
+        w_hh_t = (w_hh * scale).t()  # (H, 4H)
+        return self._loop(lambda g, h, c: _lstm_step(g, h, c, w_hh_t), (gx,), state, reverse)
+
+    def forward(
+        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"LSTM: hx must be a pair (h_0, c_0) of tensors, got {type(hx).__name__}")
+        output, (h_n, c_n) = self._forward(input, hx)
+        return output, (h_n, c_n)
+
+
+class GRU(_GatedRNNBase):
+    """Multi-layer GRU over a sequence; parameters, state_dict keys, init and results as ``nn.GRU``.
+
+    GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, device=None, dtype=None, reset="after"); ``reset="before"`` runs the lecture's
+    form instead (same parameters, different results, see :func:`gru_cell`).
+
+    forward(input, hx=None): input (T, N, D), or (N, T, D) with batch_first, or (T, D) unbatched;
+    hx (L * dirs, N, H) (or (L * dirs, H) unbatched), zeros when None.
+    Returns output (T, N, dirs * H) (batch first if asked) and h_n (L * dirs, N, H).
+
+    Taught in: chapter "LSTM and GRU".
+    """
+
+    n_gates = 3
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        reset: str = "after",
+    ) -> None:
+        _check_reset(reset)
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype
+        )
+        self.reset = reset
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + ("" if self.reset == "after" else f", reset={self.reset!r}")
+
+    def _run_direction(self, x, state, names, reverse):
+        w_ih, w_hh, b_ih, b_hh = self._weights(names)
+        hidden = self.hidden_size
+        w_hh_t = w_hh.t()  # (H, 3H)
+        if self.reset == "after":
+            gx = F.linear(x, w_ih, b_ih)  # (T, N, 3H); b_hh stays in the loop (r multiplies b_hn)
+            step = lambda g_ru, g_n, h: (_gru_step_after(g_ru, g_n, h, w_hh_t, b_hh),)  # noqa: E731
+        else:
+            gx = F.linear(x, w_ih, _sum_bias(b_ih, b_hh))  # (T, N, 3H)
+            wt_ru, wt_n = w_hh_t.split([2 * hidden, hidden], 1)  # (H, 2H), (H, H)
+            step = lambda g_ru, g_n, h: (_gru_step_before(g_ru, g_n, h, wt_ru, wt_n),)  # noqa: E731
+        return self._loop(step, gx.split([2 * hidden, hidden], 2), state, reverse)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        output, (h_n,) = self._forward(input, None if hx is None else (hx,))
+        return output, h_n
+
+
+class MGU(_GatedRNNBase):
+    """Multi-layer minimal gated unit over a sequence, with the same interface and parameter names as GRU.
+
+    Parameters per layer: weight_ih_l{k} (2H, D_k), weight_hh_l{k} (2H, H), bias_ih_l{k}, bias_hh_l{k} (2H,).
+    forward(input, hx=None) -> (output, h_n), shapes as :class:`GRU`. Each step is :func:`mgu_cell`.
+
+    Taught in: chapter "LSTM and GRU".
+    """
+
+    n_gates = 2
+
+    def _run_direction(self, x, state, names, reverse):
+        w_ih, w_hh, b_ih, b_hh = self._weights(names)
+        gx = F.linear(x, w_ih, _sum_bias(b_ih, b_hh))  # (T, N, 2H)
+        wt_f, wt_n = w_hh.t().chunk(2, 1)  # (H, H) each
+        step = lambda g_f, g_n, h: (_mgu_step(g_f, g_n, h, wt_f, wt_n),)  # noqa: E731
+        return self._loop(step, gx.chunk(2, 2), state, reverse)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        output, (h_n,) = self._forward(input, None if hx is None else (hx,))
+        return output, h_n
