@@ -163,8 +163,10 @@ def voc_ap(recall: torch.Tensor, precision: torch.Tensor, use_07_metric: bool = 
     """Average precision from a precision-recall curve, as the VOC devkit computes it.
 
     Shapes: ``recall``, ``precision`` ``(D,)``, one point per detection in order of decreasing score.
-    ``use_07_metric=True`` (VOC2007): mean over the 11 recall levels ``t = 0, 0.1, ..., 1`` (computed as
-    ``k * 0.1`` like the devkit) of the best precision at recall ``>= t`` (0 if none).
+    ``use_07_metric=True`` (VOC2007): mean over the 11 recall levels ``t = 0, 0.1, ..., 1`` of the best
+    precision at recall ``>= t`` (0 if none). The levels are ``k / 10``, the floats nearest to 0.1k, as
+    the MATLAB devkit's ``0:0.1:1``; Python ports that use ``np.arange(0, 1.1, 0.1)`` get
+    0.6000000000000001 and 0.7000000000000001 and so miss a recall of exactly 0.6 or 0.7.
     ``use_07_metric=False`` (VOC2010 on): pad the curve with (0, 0) and (1, 0), make precision
     non-increasing from the right (``p_i = max_{j >= i} p_j``), then sum ``(r_{i+1} - r_i) p_{i+1}`` over
     the points where recall changes: the exact area under the interpolated curve.
@@ -185,7 +187,7 @@ def voc_ap(recall: torch.Tensor, precision: torch.Tensor, use_07_metric: bool = 
     if use_07_metric:
         ap = 0.0
         for k in range(11):
-            above = rec >= k * 0.1
+            above = rec >= k / 10
             ap += (float(prec[above].max()) if above.any() else 0.0) / 11.0
         return ap
     zero = torch.zeros(1, dtype=torch.float64, device=rec.device)

@@ -289,3 +289,12 @@ def test_coco_map_errors(tmp_path):
         metrics.coco_map(ds, [{"image_id": 99, "category_id": 5, "bbox": [0, 0, 1, 1], "score": 1.0}])
     with pytest.raises(TypeError, match="coco_gt"):
         metrics.coco_map(42, [{"image_id": 1}])
+
+
+def test_voc_ap_11_point_counts_a_recall_of_exactly_six_tenths():
+    """3 of 5 objects found at precision 1: the level t = 0.6 is reached (k * 0.1 would miss it)."""
+    recall = torch.tensor([1, 2, 3], dtype=torch.float64) / 5
+    precision = torch.ones(3, dtype=torch.float64)
+    assert 6 * 0.1 > 0.6  # the floating-point trap
+    # levels 0, 0.1, ..., 0.6 are reached with precision 1: 7 of 11
+    assert metrics.voc_ap(recall, precision, use_07_metric=True) == pytest.approx(7 / 11, abs=1e-12)
