@@ -6,6 +6,16 @@ re-exported here, so a chapter writes ``from lecture_lib.exercises import check_
 """
 
 from ._core import Case, CheckResult, compare_on_cases
+from .gated import check_lstm_cell
+from .metrics import check_box_iou, check_mean_iou
 from .rnn import check_bptt
 
-__all__ = ["Case", "CheckResult", "compare_on_cases", "check_bptt"]
+__all__ = [
+    "Case",
+    "CheckResult",
+    "compare_on_cases",
+    "check_bptt",
+    "check_lstm_cell",
+    "check_box_iou",
+    "check_mean_iou",
+]
