@@ -10,6 +10,14 @@ one-line text, which is what the rendered book (which has no kernel) shows. Each
 from ._core import Explorer
 from .conv_arith import conv_arithmetic_explorer
 from .datasets import iou_explorer
+from .rnn import bptt_paths_explorer, gradient_flow_explorer
 from .upsample import upsampling_explorer
 
-__all__ = ["Explorer", "conv_arithmetic_explorer", "iou_explorer", "upsampling_explorer"]
+__all__ = [
+    "Explorer",
+    "conv_arithmetic_explorer",
+    "iou_explorer",
+    "upsampling_explorer",
+    "bptt_paths_explorer",
+    "gradient_flow_explorer",
+]
