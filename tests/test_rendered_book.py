@@ -38,8 +38,9 @@ def _pages() -> list[Path]:
 
 
 def _notebook_pages() -> set[str]:
-    """Pages built from a notebook: book/x.html for every book/x.ipynb."""
-    return {str(p.relative_to(ROOT).with_suffix(".html")) for p in (ROOT / "book").rglob("*.ipynb")}
+    """Pages built from a notebook: book/x.html for every book/x.ipynb named in _toc.yml."""
+    names = re.findall(r"file:\s*([^\s#]+)", (ROOT / "_toc.yml").read_text())
+    return {f"{name}.html" for name in names if (ROOT / f"{name}.ipynb").exists()}
 
 
 def _require(condition: bool, reason: str) -> None:

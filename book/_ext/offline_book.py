@@ -6,7 +6,9 @@
    fonts it ships, and copies its files into the build when the build finishes.
 2. Give the theme a default colour mode (``auto``: the reader's system preference); without one, its
    script logs "Got invalid theme mode" as a console error on every page.
-3. Drop repeated inline scripts: sphinx-thebe registers its inline configuration (``const THEBE_JS_URL``)
+3. Put the favicon at the site root as well: browsers ask for ``/favicon.ico`` on pages that name none,
+   such as the ``index.html`` redirect Jupyter Book writes, and a 404 there is a console error.
+4. Drop repeated inline scripts: sphinx-thebe registers its inline configuration (``const THEBE_JS_URL``)
    once per read phase, and a second copy of a ``const`` declaration is a JavaScript error on every page.
 """
 
@@ -63,6 +65,12 @@ def _configure(app, config) -> None:
 def _copy(app, exception) -> None:
     if exception is None and app.builder.format == "html":
         shutil.copytree(_mathjax_source(), Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
+        favicon = app.config.html_favicon
+        if favicon and not str(favicon).startswith(("http://", "https://")):
+            source = Path(app.confdir) / favicon
+            if not source.exists():
+                source = Path(app.outdir) / "_static" / Path(favicon).name
+            shutil.copyfile(source, Path(app.outdir) / "favicon.ico")
 
 
 def _drop_repeated_scripts(app, pagename, templatename, context, doctree) -> None:
