@@ -40,8 +40,8 @@ def chapters_in_toc() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
 
 
-def execute(path: Path, timeout: int = 600) -> float:
-    """Execute one notebook in place; return the wall time in seconds."""
+def execute(path: Path, timeout: int = 600, output: Path | None = None) -> float:
+    """Execute one notebook (in its own folder) and save it in place or to ``output``; return the seconds."""
     nb = nbformat.read(path, as_version=4)
     os.environ["LECTURE_LIB_DEVICE"] = "cpu"
     os.environ["PYTHONHASHSEED"] = "0"
@@ -59,7 +59,7 @@ def execute(path: Path, timeout: int = 600) -> float:
     elapsed = time.perf_counter() - start
     if not _has_widgets(nb):
         nb.metadata.pop("widgets", None)
-    nbformat.write(nb, path)
+    nbformat.write(nb, output or path)
     return elapsed
 
 
@@ -72,13 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml")
     parser.add_argument("--list", action="store_true", help="print the chapters in _toc.yml and exit")
+    parser.add_argument(
+        "--output-dir", type=Path, help="save the executed notebooks here instead of in place (benchmarks)"
+    )
     args = parser.parse_args(argv)
     if args.list:
         print(" ".join(str(p.relative_to(ROOT)) for p in chapters_in_toc()))
         return 0
     paths = [p.resolve() for p in args.notebooks] or chapters_in_toc()
     for path in paths:
-        elapsed = execute(path)
+        output = args.output_dir / path.name if args.output_dir else None
+        elapsed = execute(path, output=output)
         print(f"{path.relative_to(ROOT)}: executed in {elapsed:.1f} s", flush=True)
     return 0
 
