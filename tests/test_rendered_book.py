@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,24 @@ def test_math_is_typeset_on_the_chapters(server, browser):
         "return document.querySelectorAll('.MathJax, .MathJax_Display').length;"
     )
     assert n_typeset > 5
+
+
+def test_letter_variants_typeset_offline_without_errors(server, browser):
+    """Double-struck, calligraphic, fraktur and bold letters typeset with the book's MathJax configuration,
+    and nothing (no web font of the hidden screen-reader copy) fails to load."""
+    chapters = sorted(_notebook_pages())
+    browser.get(f"{server}/{chapters[0]}")
+    _wait_for_mathjax(browser)
+    browser.get_log("browser")  # discard what the page itself logged; the page test above checks that
+    browser.execute_script(
+        "const el = document.createElement('span'); el.id = 'variant-check'; el.className = 'math';"
+        "el.textContent = '\\\\(\\\\mathbb{R}^n, \\\\mathcal{L}, \\\\mathfrak{g}, \\\\mathbf{1}, "
+        "\\\\boldsymbol{\\\\theta}\\\\)'; document.body.appendChild(el);"
+        "MathJax.Hub.Queue(['Typeset', MathJax.Hub, el]);"
+    )
+    _wait_for_mathjax(browser)
+    time.sleep(1.0)  # let font requests triggered by the new formula finish
+    errors = [e["message"] for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
+    assert not errors
+    text = browser.execute_script("return document.getElementById('variant-check').innerText;")
+    assert "ℝ" in text and "\\mathbb" not in text

@@ -6,9 +6,11 @@
    fonts it ships, and copies its files into the build when the build finishes.
 2. Give the theme a default colour mode (``auto``: the reader's system preference); without one, its
    script logs "Got invalid theme mode" as a console error on every page.
-3. Put the favicon at the site root as well: browsers ask for ``/favicon.ico`` on pages that name none,
+3. Keep MathJax's hidden screen-reader copy of each formula (assistive MathML) from requesting TeX web
+   fonts that the package does not ship (``static/offline_book.css``).
+4. Put the favicon at the site root as well: browsers ask for ``/favicon.ico`` on pages that name none,
    such as the ``index.html`` redirect Jupyter Book writes, and a 404 there is a console error.
-4. Drop repeated inline scripts: sphinx-thebe registers its inline configuration (``const THEBE_JS_URL``)
+5. Drop repeated inline scripts: sphinx-thebe registers its inline configuration (``const THEBE_JS_URL``)
    once per read phase, and a second copy of a ``const`` declaration is a JavaScript error on every page.
 """
 
@@ -56,6 +58,7 @@ def _mathjax_source() -> Path:
 
 def _configure(app, config) -> None:
     _mathjax_source()  # fail early, with the message above, if the files are missing
+    config.html_static_path = [*config.html_static_path, str(Path(__file__).parent / "static")]
     config.mathjax_path = "mathjax/MathJax.js"
     config.mathjax2_config = MATHJAX_CONFIG
     config.mathjax3_config = None
@@ -92,4 +95,5 @@ def setup(app):
     app.connect("config-inited", _configure, priority=900)
     app.connect("build-finished", _copy)
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
+    app.add_css_file("offline_book.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
