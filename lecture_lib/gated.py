@@ -256,7 +256,9 @@ def gru_cell(
         reset="before": h~ = tanh(W_in x + b_in + W_hn (r * h) + b_hn)      (lecture: W_h [r * h; x] + b_h)
         h_t = u * h + (1 - u) * h~
 
-    The two placements differ whenever b_hn != 0 or r is not all ones; only "after" matches ``nn.GRU``.
+    The two placements differ by r * (W_hn h) - W_hn (r * h) + (r - 1) * b_hn: they agree when r is all ones,
+    or when b_hn = 0 and r takes the same value in every unit, and differ in general. Only "after" matches
+    ``nn.GRU``.
 
     Taught in: chapter "LSTM and GRU".
     """

@@ -10,6 +10,7 @@ one-line text, which is what the rendered book (which has no kernel) shows. Each
 from ._core import Explorer
 from .conv_arith import conv_arithmetic_explorer
 from .datasets import iou_explorer
+from .gated import lstm_cell_explorer
 from .rnn import bptt_paths_explorer, gradient_flow_explorer
 from .upsample import upsampling_explorer
 
@@ -20,4 +21,5 @@ __all__ = [
     "upsampling_explorer",
     "bptt_paths_explorer",
     "gradient_flow_explorer",
+    "lstm_cell_explorer",
 ]
