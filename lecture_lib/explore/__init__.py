@@ -8,10 +8,12 @@ one-line text, which is what the rendered book (which has no kernel) shows. Each
 """
 
 from ._core import Explorer
+from .checkerboard import checkerboard_explorer
 from .conv_arith import conv_arithmetic_explorer
 from .datasets import iou_explorer
 from .gated import lstm_cell_explorer
 from .rnn import bptt_paths_explorer, gradient_flow_explorer
+from .training import training_explorer
 from .upsample import upsampling_explorer
 
 __all__ = [
@@ -22,4 +24,6 @@ __all__ = [
     "bptt_paths_explorer",
     "gradient_flow_explorer",
     "lstm_cell_explorer",
+    "checkerboard_explorer",
+    "training_explorer",
 ]
