@@ -9,6 +9,7 @@ from ._core import Case, CheckResult, compare_on_cases
 from .gated import check_lstm_cell
 from .metrics import check_box_iou, check_mean_iou
 from .rnn import check_bptt
+from .transposed_conv import check_conv_transpose2d
 
 __all__ = [
     "Case",
@@ -18,4 +19,5 @@ __all__ = [
     "check_lstm_cell",
     "check_box_iou",
     "check_mean_iou",
+    "check_conv_transpose2d",
 ]

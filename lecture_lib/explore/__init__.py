@@ -14,6 +14,7 @@ from .datasets import iou_explorer
 from .gated import lstm_cell_explorer
 from .rnn import bptt_paths_explorer, gradient_flow_explorer
 from .training import training_explorer
+from .transposed_conv import transposed_conv_explorer
 from .upsample import upsampling_explorer
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "lstm_cell_explorer",
     "checkerboard_explorer",
     "training_explorer",
+    "transposed_conv_explorer",
 ]

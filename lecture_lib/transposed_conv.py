@@ -1,0 +1,670 @@
+"""Transposed convolution from scratch: the matrix view, the distribution and collection views, a fast path.
+
+A 2-D transposed convolution with stride s, padding p, output padding a and dilation d maps an input of
+size (H, W) to an output of size
+
+    H_out = (H - 1) * s - 2 * p + d * (k - 1) + 1 + a        (and the same for W)
+
+Four ways to compute it live here, all with the semantics of ``torch.nn.functional.conv_transpose2d``:
+
+* :func:`conv2d_matrix` builds the matrix C of a convolution; the transposed convolution multiplies by C^T.
+* :func:`conv_transpose2d_scatter` (distribution view): every input pixel scatters ``value * kernel`` into
+  the output; a ``torch.autograd.Function`` with a hand-written backward.
+* :func:`conv_transpose2d_zero_insert` (collection view): insert s - 1 zeros between input pixels, pad,
+  flip the kernel and convolve with stride 1.
+* :func:`conv_transpose2d` (fast path): one matrix product per group, then col2im (what ``F.fold`` does).
+
+:class:`ConvTranspose2d` is an ``nn.Module`` whose weights load both ways with ``nn.ConvTranspose2d``.
+
+Taught in: chapter "Transposed convolution from scratch".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .conv_arith import conv_transpose_output_size, required_output_padding
+
+__all__ = [
+    "ConvTranspose2d",
+    "ConvTranspose2dScatterFunction",
+    "conv2d_matrix",
+    "conv_transpose2d",
+    "conv_transpose2d_scatter",
+    "conv_transpose2d_zero_insert",
+]
+
+Size2 = int | tuple[int, int]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Argument checking shared by every implementation
+# ----------------------------------------------------------------------------------------------------------
+def _pair(value: int | Sequence[int], name: str, minimum: int) -> tuple[int, int]:
+    """``value`` as a pair of ints, each at least ``minimum``; an int means the same for height and width."""
+    if isinstance(value, bool) or not isinstance(value, (int, tuple, list, torch.Size)):
+        raise TypeError(f"{name}={value!r} must be an int or a pair of ints (height, width)")
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in pair):
+        raise TypeError(f"{name}={value!r} must be an int or a pair of ints (height, width)")
+    if min(pair) < minimum:
+        raise ValueError(f"{name}={value!r} must be >= {minimum} in each dimension")
+    return pair  # type: ignore[return-value]
+
+
+def _check_inputs(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    stride: Size2,
+    padding: Size2,
+    output_padding: Size2,
+    groups: int,
+    dilation: Size2,
+) -> tuple[torch.Tensor, bool, tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int], tuple]:
+    """Validate the arguments of a transposed convolution.
+
+    Returns the input with a batch axis, whether it came without one (the output must then drop it),
+    stride, padding, output_padding and dilation as pairs, and the output size (H_out, W_out) from
+    ``conv_arith.conv_transpose_output_size``, which raises ValueError for an output padding not smaller
+    than the stride or the dilation and for an output smaller than 1.
+    """
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+    if not isinstance(weight, torch.Tensor):
+        raise TypeError(f"weight must be a torch.Tensor, got {type(weight).__name__}")
+    if input.dim() not in (3, 4):
+        raise ValueError(
+            f"input must be 3-D (C_in, H, W) or 4-D (N, C_in, H, W), got shape {tuple(input.shape)}"
+        )
+    if weight.dim() != 4:
+        raise ValueError(
+            f"weight must be 4-D (in_channels, out_channels // groups, kH, kW), got shape {tuple(weight.shape)}"
+        )
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"groups={groups!r} must be a positive int")
+    unbatched = input.dim() == 3
+    if unbatched:
+        input = input.unsqueeze(0)  # (1, C_in, H, W)
+    c_in = weight.shape[0]
+    if input.shape[1] != c_in:
+        raise ValueError(
+            f"input has {input.shape[1]} channels (shape {tuple(input.shape)}) but weight has "
+            f"in_channels={c_in} (weight.shape[0], weight shape {tuple(weight.shape)})"
+        )
+    if c_in % groups != 0:
+        raise ValueError(f"in_channels={c_in} (weight.shape[0]) must be divisible by groups={groups}")
+    if min(weight.shape[2:]) < 1 or min(input.shape[2:]) < 1:
+        raise ValueError(
+            f"input spatial size {tuple(input.shape[2:])} and kernel size {tuple(weight.shape[2:])} "
+            "must be at least 1"
+        )
+    if weight.dtype != input.dtype or weight.device != input.device:
+        raise TypeError(
+            f"weight ({weight.dtype}, {weight.device}) must have the dtype and device of input "
+            f"({input.dtype}, {input.device})"
+        )
+    c_out = weight.shape[1] * groups
+    if bias is not None:
+        if not isinstance(bias, torch.Tensor):
+            raise TypeError(f"bias must be a torch.Tensor or None, got {type(bias).__name__}")
+        if tuple(bias.shape) != (c_out,):
+            raise ValueError(
+                f"bias must have shape (out_channels,) = ({c_out},) (weight.shape[1] * groups), "
+                f"got {tuple(bias.shape)}"
+            )
+        if bias.dtype != input.dtype or bias.device != input.device:
+            raise TypeError(
+                f"bias ({bias.dtype}, {bias.device}) must have the dtype and device of input "
+                f"({input.dtype}, {input.device})"
+            )
+    s = _pair(stride, "stride", 1)
+    p = _pair(padding, "padding", 0)
+    a = _pair(output_padding, "output_padding", 0)
+    d = _pair(dilation, "dilation", 1)
+    out_size = conv_transpose_output_size(tuple(input.shape[2:]), tuple(weight.shape[2:]), s, p, a, d)
+    return input, unbatched, s, p, a, d, out_size
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The matrix view
+# ----------------------------------------------------------------------------------------------------------
+def conv2d_matrix(
+    kernel: torch.Tensor,
+    input_size: Size2,
+    stride: Size2 = 1,
+    padding: Size2 = 0,
+    dilation: Size2 = 1,
+) -> torch.Tensor:
+    """The dense matrix C of a single-channel 2-D convolution (cross-correlation, as in ``F.conv2d``).
+
+    Shapes: kernel (kH, kW), input_size (H, W) -> C of shape (H_out * W_out, H * W), where
+    H_out = floor((H + 2p - d(kH - 1) - 1) / s) + 1. Row r = a * W_out + b of C holds the kernel tap
+    kernel[u, v] in column (a*s - p + d*u) * W + (b*s - p + d*v) whenever that input pixel exists, so::
+
+        C @ x.flatten()   == F.conv2d(x, kernel, stride=s, padding=p, dilation=d).flatten()
+        C.T @ y.flatten() == F.conv_transpose2d(y, kernel, stride=s, padding=p, output_padding=a,
+                                                dilation=d).flatten()
+
+    (with the output padding a that gives back (H, W)). C follows the kernel's dtype and device and is
+    differentiable with respect to the kernel.
+
+    Taught in: chapter "Transposed convolution from scratch" (the matrix view).
+    """
+    if not isinstance(kernel, torch.Tensor) or kernel.dim() != 2:
+        shape = tuple(kernel.shape) if isinstance(kernel, torch.Tensor) else type(kernel).__name__
+        raise ValueError(f"kernel must be a 2-D tensor (kH, kW), got {shape}")
+    k_h, k_w = kernel.shape
+    if k_h < 1 or k_w < 1:
+        raise ValueError(f"kernel must have at least one tap, got shape {tuple(kernel.shape)}")
+    h, w = _pair(input_size, "input_size", 1)
+    s_h, s_w = _pair(stride, "stride", 1)
+    p_h, p_w = _pair(padding, "padding", 0)
+    d_h, d_w = _pair(dilation, "dilation", 1)
+    h_out = (h + 2 * p_h - d_h * (k_h - 1) - 1) // s_h + 1
+    w_out = (w + 2 * p_w - d_w * (k_w - 1) - 1) // s_w + 1
+    if h_out < 1 or w_out < 1:
+        raise ValueError(
+            f"input_size={(h, w)} is too small for kernel {(k_h, k_w)} with padding={(p_h, p_w)} and "
+            f"dilation={(d_h, d_w)}: the convolution output would be {(h_out, w_out)}"
+        )
+    C = kernel.new_zeros(h_out * w_out, h * w)  # (H_out * W_out, H * W)
+    out_rows = torch.arange(h_out, device=kernel.device)
+    out_cols = torch.arange(w_out, device=kernel.device)
+    for u in range(k_h):
+        in_rows = out_rows * s_h - p_h + d_h * u  # input row read by tap row u, for each output row
+        row_ok = (in_rows >= 0) & (in_rows < h)
+        for v in range(k_w):
+            in_cols = out_cols * s_w - p_w + d_w * v
+            col_ok = (in_cols >= 0) & (in_cols < w)
+            out_index = (out_rows[row_ok, None] * w_out + out_cols[None, col_ok]).flatten()
+            in_index = (in_rows[row_ok, None] * w + in_cols[None, col_ok]).flatten()
+            C[out_index, in_index] = kernel[u, v]  # each (output, input) pair gets exactly one tap
+    return C
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The distribution view: every input pixel scatters value * kernel into the output
+# ----------------------------------------------------------------------------------------------------------
+def _window(
+    i: int, j: int, k: tuple[int, int], s: tuple[int, int], d: tuple[int, int]
+) -> tuple[slice, slice]:
+    """Rows and columns of the (uncropped) output touched by input pixel (i, j): a dilated k_h x k_w grid."""
+    return (
+        slice(i * s[0], i * s[0] + d[0] * (k[0] - 1) + 1, d[0]),
+        slice(j * s[1], j * s[1] + d[1] * (k[1] - 1) + 1, d[1]),
+    )
+
+
+class ConvTranspose2dScatterFunction(torch.autograd.Function):
+    """Transposed convolution by scattering, with a hand-written backward for input, weight and bias.
+
+    forward(input (N, C_in, H, W), weight (C_in, C_out, kH, kW), bias (C_out,) or None, stride, padding,
+    output_padding, dilation) -> (N, C_out, H_out, W_out); the size arguments are pairs of ints.
+
+    Taught in: chapter "Transposed convolution from scratch" (the distribution view).
+    """
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, stride, padding, output_padding, dilation):
+        n, _, h, w = input.shape
+        _, c_out, k_h, k_w = weight.shape
+        k = (k_h, k_w)
+        # The full canvas holds every contribution; the output is the window [p, p + H_out) of it.
+        full_h = (h - 1) * stride[0] + dilation[0] * (k_h - 1) + 1
+        full_w = (w - 1) * stride[1] + dilation[1] * (k_w - 1) + 1
+        h_out = full_h - 2 * padding[0] + output_padding[0]
+        w_out = full_w - 2 * padding[1] + output_padding[1]
+        canvas_h = max(full_h, padding[0] + h_out)  # output padding may reach past the last contribution
+        canvas_w = max(full_w, padding[1] + w_out)
+        canvas = input.new_zeros(n, c_out, canvas_h, canvas_w)  # (N, C_out, canvas_h, canvas_w)
+        for i in range(h):
+            for j in range(w):
+                # input[:, :, i, j] (N, C_in) times the kernel, summed over input channels
+                contribution = torch.einsum("nc,cokl->nokl", input[:, :, i, j], weight)  # (N, C_out, kH, kW)
+                rows, cols = _window(i, j, k, stride, dilation)
+                canvas[:, :, rows, cols] += contribution
+        out = canvas[:, :, padding[0] : padding[0] + h_out, padding[1] : padding[1] + w_out]
+        if bias is not None:
+            out = out + bias.view(1, c_out, 1, 1)
+        ctx.save_for_backward(input, weight)
+        ctx.config = (stride, padding, dilation, (canvas_h, canvas_w), bias is not None)
+        return out.contiguous()  # (N, C_out, H_out, W_out)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        input, weight = ctx.saved_tensors
+        stride, padding, dilation, (canvas_h, canvas_w), has_bias = ctx.config
+        n, c_out, h_out, w_out = grad_out.shape
+        _, _, h, w = input.shape
+        k = (weight.shape[2], weight.shape[3])
+        # Put the gradient back on the canvas: the cropped border received no gradient.
+        grad_canvas = grad_out.new_zeros(n, c_out, canvas_h, canvas_w)
+        grad_canvas[:, :, padding[0] : padding[0] + h_out, padding[1] : padding[1] + w_out] = grad_out
+        need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
+        grad_input = torch.zeros_like(input) if need_input else None
+        grad_weight = torch.zeros_like(weight) if need_weight else None
+        for i in range(h):
+            for j in range(w):
+                # Input pixel (i, j) wrote into this window, so it collects its gradient from there.
+                rows, cols = _window(i, j, k, stride, dilation)
+                window = grad_canvas[:, :, rows, cols]  # (N, C_out, kH, kW)
+                if need_input:
+                    grad_input[:, :, i, j] = torch.einsum("nokl,cokl->nc", window, weight)  # (N, C_in)
+                if need_weight:
+                    grad_weight += torch.einsum("nc,nokl->cokl", input[:, :, i, j], window)
+        grad_bias = grad_out.sum(dim=(0, 2, 3)) if (has_bias and need_bias) else None
+        return grad_input, grad_weight, grad_bias, None, None, None, None
+
+
+def conv_transpose2d_scatter(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: Size2 = 1,
+    padding: Size2 = 0,
+    output_padding: Size2 = 0,
+    dilation: Size2 = 1,
+) -> torch.Tensor:
+    """Transposed convolution in the distribution view: each input pixel scatters ``value * kernel``.
+
+    Shapes: input (N, C_in, H, W) or (C_in, H, W), weight (C_in, C_out, kH, kW), bias (C_out,) or None
+    -> (N, C_out, H_out, W_out) (or (C_out, H_out, W_out)), with H_out = (H-1)s - 2p + d(kH-1) + 1 + a.
+    Input pixel (i, j) adds sum_c input[n, c, i, j] * weight[c, o, u, v] to output pixel
+    (i*s - p + d*u, j*s - p + d*v); contributions landing in the padding border are dropped.
+    Written as :class:`ConvTranspose2dScatterFunction` with a hand-written backward.
+
+    Taught in: chapter "Transposed convolution from scratch" (the distribution view).
+    """
+    batched, unbatched, s, p, a, d, _ = _check_inputs(
+        input, weight, bias, stride, padding, output_padding, 1, dilation
+    )
+    out = ConvTranspose2dScatterFunction.apply(batched, weight, bias, s, p, a, d)
+    return out.squeeze(0) if unbatched else out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The collection view: insert zeros, pad, flip the kernel, convolve with stride 1
+# ----------------------------------------------------------------------------------------------------------
+def conv_transpose2d_zero_insert(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: Size2 = 1,
+    padding: Size2 = 0,
+    output_padding: Size2 = 0,
+    dilation: Size2 = 1,
+) -> torch.Tensor:
+    """Transposed convolution in the collection view: a stride-1 convolution of a stretched input.
+
+    Shapes: input (N, C_in, H, W) or (C_in, H, W), weight (C_in, C_out, kH, kW), bias (C_out,) or None
+    -> (N, C_out, H_out, W_out) (or (C_out, H_out, W_out)), with H_out = (H-1)s - 2p + d(kH-1) + 1 + a.
+    The recipe:
+
+    1. insert s - 1 zeros between neighbouring input pixels: (H - 1) * s + 1 rows;
+    2. pad d(k - 1) - p zeros on every side (a negative amount crops) and the output padding a
+       at the bottom and on the right;
+    3. flip the kernel in both spatial directions and swap its channel axes: (C_out, C_in, kH, kW);
+    4. convolve with stride 1 (and the same dilation).
+
+    Taught in: chapter "Transposed convolution from scratch" (the collection view).
+    """
+    x, unbatched, s, p, a, d, _ = _check_inputs(
+        input, weight, bias, stride, padding, output_padding, 1, dilation
+    )
+    n, c_in, h, w = x.shape
+    k_h, k_w = weight.shape[2], weight.shape[3]
+    # 1. fractional stride: s - 1 zeros between pixels
+    stretched = x.new_zeros(n, c_in, (h - 1) * s[0] + 1, (w - 1) * s[1] + 1)
+    stretched[:, :, :: s[0], :: s[1]] = x  # (N, C_in, (H-1)s+1, (W-1)s+1)
+    # 2. pad by d(k-1) - p on each side, plus the output padding at the bottom and right
+    pad_h, pad_w = d[0] * (k_h - 1) - p[0], d[1] * (k_w - 1) - p[1]
+    padded = F.pad(stretched, (pad_w, pad_w + a[1], pad_h, pad_h + a[0]))  # (N, C_in, H_out+d(kH-1), ...)
+    # 3. flip the kernel and swap in/out channels
+    kernel = weight.flip(2, 3).transpose(0, 1)  # (C_out, C_in, kH, kW)
+    # 4. an ordinary convolution with stride 1
+    out = F.conv2d(padded, kernel, bias, stride=1, dilation=d)  # (N, C_out, H_out, W_out)
+    return out.squeeze(0) if unbatched else out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The fast path: one matrix product per group, then col2im
+# ----------------------------------------------------------------------------------------------------------
+class _PhasePlan:
+    """Where each kernel tap lands in col2im, along one spatial dimension, grouped by stride phase.
+
+    Tap u of input pixel i lands on output row y = i*s + u*d - p. Writing u*d - p = q_u * s + r_u
+    (floor division, 0 <= r_u < s) gives y = (i + q_u) * s + r_u: the tap adds the whole input plane,
+    shifted by q_u blocks of s rows, into phase r_u of the output (the rows y with y % s == r_u).
+    Within one phase every tap is a plain shifted block; only writing the phases out is strided.
+    """
+
+    def __init__(self, size: int, kernel: int, stride: int, padding: int, dilation: int, out_size: int):
+        self.size, self.stride, self.out_size = size, stride, out_size
+        self.taps = [divmod(u * dilation - padding, stride) for u in range(kernel)]  # (q_u, r_u)
+        self.blocks = -(-out_size // stride)  # ceil(out_size / s): output rows y = b * s + r, 0 <= b < blocks
+        # tap u reaches the blocks b = i + q_u, 0 <= i < size, that exist: (phase, blocks, input rows)
+        self.landing = []
+        for q, r in self.taps:
+            first, last = max(0, q), max(0, min(self.blocks, q + size))
+            last = max(first, last)
+            self.landing.append((r, slice(first, last), slice(first - q, last - q)))
+        # im2col works on a zero-padded canvas of `rows` blocks per phase, where every tap lands whole
+        self.q0 = self.taps[0][0]  # smallest shift (<= 0): canvas block 0 is output block q0
+        self.rows = max(size + self.taps[-1][0] - self.q0, self.blocks - self.q0)
+        # kernel == stride, no padding: phase r holds tap r alone, unshifted, and nothing is cropped
+        self.one_tap_per_phase = kernel == stride and dilation == 1 and padding == 0 and self.rows == size
+
+    def block(self, u: int) -> tuple[int, slice]:
+        """im2col: phase of tap u and the rows of the padded canvas its shifted input occupies."""
+        q, r = self.taps[u]
+        return r, slice(q - self.q0, q - self.q0 + self.size)
+
+
+def _plane(t: torch.Tensor, u: int, v: int, rows: slice, cols: slice) -> torch.Tensor:
+    """The view t[:, :, u, v, rows, cols] of a 6-D tensor, made in one call (col2im makes dozens of them)."""
+    st = t.stride()
+    offset = t.storage_offset() + u * st[2] + v * st[3] + rows.start * st[4] + cols.start * st[5]
+    size = (t.shape[0], t.shape[1], rows.stop - rows.start, cols.stop - cols.start)
+    return t.as_strided(size, (st[0], st[1], st[4], st[5]), offset)
+
+
+def _col2im(cols, bias, channels, plan_h, plan_w):
+    """col2im (what ``F.fold`` computes): add every column's kH x kW patch into the output, plus the bias.
+
+    cols (N, C*kH*kW, H*W), bias (C,) or None -> (N, C, H_out, W_out). The output is built phase by phase
+    (see :class:`_PhasePlan`): the taps landing in one phase are shifted copies of whole (H, W) planes, so
+    summing them takes a few contiguous, vectorised, multi-threaded adds; each finished phase is then
+    written into every s-th row and column of the output.
+    """
+    n = cols.shape[0]
+    k_h, k_w = len(plan_h.taps), len(plan_w.taps)
+    s_h, s_w, b_h, b_w = plan_h.stride, plan_w.stride, plan_h.blocks, plan_w.blocks
+    taps = cols.view(n, channels, k_h, k_w, plan_h.size, plan_w.size)  # (N, C, kH, kW, H, W)
+    out = cols.new_empty(n, channels, b_h, s_h, b_w, s_w)  # output pixel (b * s_h + r, b' * s_w + c)
+    by_phase = out.permute(0, 1, 3, 5, 2, 4)  # (N, C, s_h, s_w, b_h, b_w), a view
+    start = cols.new_zeros(()) if bias is None else bias.view(1, channels, 1, 1)  # what every pixel starts at
+    whole = (slice(0, b_h), slice(0, b_w))
+    buffer = None
+    for r in range(s_h):
+        for c in range(s_w):
+            phase = _plane(by_phase, r, c, slice(0, b_h), slice(0, b_w))  # out[:, :, :, r, :, c]
+            # each tap landing in this phase: (output blocks it covers, its input plane cut to them)
+            pieces = [
+                ((rows_out, cols_out), _plane(taps, u, v, rows_in, cols_in))
+                for u, (r_u, rows_out, rows_in) in enumerate(plan_h.landing)
+                if r_u == r
+                for v, (c_v, cols_out, cols_in) in enumerate(plan_w.landing)
+                if c_v == c
+            ]
+            pieces.sort(key=lambda piece: piece[0] != whole)  # a piece covering the whole phase first
+            if len(pieces) == 1 and pieces[0][0] == whole:
+                torch.add(pieces[0][1], start, out=phase)
+                continue
+            if buffer is None:
+                buffer = cols.new_empty(n, channels, b_h, b_w)
+            if pieces and pieces[0][0] == whole:
+                torch.add(pieces.pop(0)[1], start, out=buffer)
+            else:
+                buffer.copy_(start.expand_as(buffer))
+            for (rows_out, cols_out), piece in pieces:
+                buffer[:, :, rows_out, cols_out].add_(piece)
+            phase.copy_(buffer)
+    out = out.view(n, channels, b_h * s_h, b_w * s_w)
+    if b_h * s_h != plan_h.out_size or b_w * s_w != plan_w.out_size:  # the last block is partly outside
+        out = out[:, :, : plan_h.out_size, : plan_w.out_size].contiguous()
+    return out  # (N, C, H_out, W_out)
+
+
+def _im2col(grad, plan_h, plan_w):
+    """im2col (what ``F.unfold`` computes), the adjoint of :func:`_col2im` without bias.
+
+    grad (N, C, H_out, W_out) -> (N, C*kH*kW, H*W): column (i, j) holds the kH x kW patch of grad that input
+    pixel (i, j) scattered into (zero where the patch falls outside the output).
+    """
+    n, channels = grad.shape[:2]
+    k_h, k_w = len(plan_h.taps), len(plan_w.taps)
+    s_h, s_w = plan_h.stride, plan_w.stride
+    top, left = -plan_h.q0 * s_h, -plan_w.q0 * s_w
+    bottom = plan_h.rows * s_h - top - plan_h.out_size
+    right = plan_w.rows * s_w - left - plan_w.out_size
+    padded = grad if top == left == bottom == right == 0 else F.pad(grad, (left, right, top, bottom))
+    blocks = padded.view(n, channels, plan_h.rows, s_h, plan_w.rows, s_w)
+    phases = grad.new_empty(n, channels, s_h, s_w, plan_h.rows, plan_w.rows)  # (N, C, s_h, s_w, rows, cols)
+    for r in range(s_h):
+        for c in range(s_w):
+            phases[:, :, r, c] = blocks[:, :, :, r, :, c]
+    if plan_h.one_tap_per_phase and plan_w.one_tap_per_phase:
+        return phases.view(n, channels * k_h * k_w, plan_h.size * plan_w.size)
+    cols = grad.new_empty(n, channels, k_h, k_w, plan_h.size, plan_w.size)  # (N, C, kH, kW, H, W)
+    for u in range(k_h):
+        r, rows = plan_h.block(u)
+        for v in range(k_w):
+            c, columns = plan_w.block(v)
+            cols[:, :, u, v] = phases[:, :, r, c, rows, columns]
+    return cols.view(n, channels * k_h * k_w, plan_h.size * plan_w.size)
+
+
+class _Col2Im(torch.autograd.Function):
+    """col2im plus bias as an autograd Function: backward is im2col (and the sum of the gradient for the bias)."""
+
+    @staticmethod
+    def forward(ctx, cols, bias, channels, plan_h, plan_w):
+        ctx.plans = (plan_h, plan_w)
+        ctx.has_bias = bias is not None
+        return _col2im(cols, bias, channels, plan_h, plan_w)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        grad_cols = _im2col(grad_out.contiguous(), *ctx.plans) if ctx.needs_input_grad[0] else None
+        grad_bias = grad_out.sum(dim=(0, 2, 3)) if ctx.has_bias and ctx.needs_input_grad[1] else None
+        return grad_cols, grad_bias, None, None, None
+
+
+# Below this many multiply-adds a product runs as torch.matmul; above it, on a CPU, as a 1 x 1 convolution.
+_ONEDNN_MIN_MACS = 1 << 24
+
+
+def _per_group_product(x: torch.Tensor, weight: torch.Tensor, groups: int) -> torch.Tensor:
+    """cols[n, g] = W_g^T @ X_g for every image n and group g: the scattered kernels of every pixel.
+
+    x (N, C_in, H, W), weight (C_in, C_out/G, kH, kW) -> cols (N, C_out*kH*kW, H*W), the rows of group g
+    being g*C_out/G*kH*kW onwards (channel-major, as col2im expects).
+
+    The same product has two spellings. ``torch.matmul`` is the plain one. A 1 x 1 convolution with
+    groups=G computes exactly W_g^T @ X_g at every pixel, and on a CPU PyTorch runs it with oneDNN, whose
+    GEMM kernels ran about twice as fast as ``torch.matmul``'s (MKL) on large products on the course's
+    CPU; for small products its set-up costs more than it saves, so those stay with ``torch.matmul``.
+    """
+    n, c_in, h, w = x.shape
+    _, c_out_g, k_h, k_w = weight.shape
+    c_in_g, patch = c_in // groups, c_out_g * k_h * k_w
+    w_t = weight.reshape(groups, c_in_g, patch).transpose(1, 2)  # (G, C_out/G*kH*kW, C_in/G): W_g^T
+    if x.device.type == "cpu" and n * h * w * c_in_g * patch * groups >= _ONEDNN_MIN_MACS:
+        cols = F.conv2d(x, w_t.reshape(groups * patch, c_in_g, 1, 1), groups=groups)  # (N, G*patch, H, W)
+        return cols.reshape(n, groups * patch, h * w)  # a view unless PyTorch chose channels-last
+    if groups == 1:
+        return torch.matmul(w_t[0], x.reshape(n, c_in, h * w))  # (N, patch, H*W)
+    cols = torch.matmul(w_t, x.reshape(n, groups, c_in_g, h * w))  # (N, G, patch, H*W)
+    return cols.reshape(n, groups * patch, h * w)
+
+
+def conv_transpose2d(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: Size2 = 1,
+    padding: Size2 = 0,
+    output_padding: Size2 = 0,
+    groups: int = 1,
+    dilation: Size2 = 1,
+) -> torch.Tensor:
+    """Transposed convolution as a matrix product and a col2im; a drop-in for ``F.conv_transpose2d``.
+
+    Shapes: input (N, C_in, H, W) or (C_in, H, W), weight (C_in, C_out // groups, kH, kW), bias (C_out,)
+    or None -> (N, C_out, H_out, W_out) (or (C_out, H_out, W_out)), H_out = (H-1)s - 2p + d(kH-1) + 1 + a.
+    For group g, with W_g the (C_in/G, C_out/G * kH * kW) slice of the weight and X_g the (C_in/G, H * W)
+    slice of one image:
+
+        cols_g = W_g^T @ X_g        # (C_out/G * kH * kW, H * W): the kernel scattered by every pixel
+        out    = col2im(cols) + bias
+
+    col2im (``F.fold``) adds the kH x kW patch of column (i, j) into the output at rows i*s - p + d*u and
+    columns j*s - p + d*v, cropping what falls in the padding: the distribution view for all pixels at once.
+
+    Two engineering choices bring it close to PyTorch's own kernel on a CPU: large products run as a
+    1 x 1 grouped convolution, which *is* W_g^T @ X_g at every pixel and reaches oneDNN's faster GEMM (see
+    ``_per_group_product``), and col2im is written tap by tap, grouped by stride phase, so that it is
+    made of vectorised, multi-threaded adds (``F.fold`` runs on one core). The backward pass comes from
+    autograd for the product and from the hand-written adjoint of col2im (im2col).
+
+    Taught in: chapter "Transposed convolution from scratch" (the fast path).
+    """
+    x, unbatched, s, p, a, d, (h_out, w_out) = _check_inputs(
+        input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+    n, c_in, h, w = x.shape
+    _, c_out_g, k_h, k_w = weight.shape
+    cols = _per_group_product(x, weight, groups)  # (N, C_out*kH*kW, H*W)
+    plan_h = _PhasePlan(h, k_h, s[0], p[0], d[0], h_out)
+    plan_w = _PhasePlan(w, k_w, s[1], p[1], d[1], w_out)
+    out = _Col2Im.apply(cols, bias, c_out_g * groups, plan_h, plan_w)
+    return out.squeeze(0) if unbatched else out  # (N, C_out, H_out, W_out)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The layer
+# ----------------------------------------------------------------------------------------------------------
+class ConvTranspose2d(nn.Module):
+    """A transposed-convolution layer built on :func:`conv_transpose2d`; interchangeable with nn.ConvTranspose2d.
+
+    Same constructor, parameter shapes (weight (in_channels, out_channels // groups, kH, kW), bias
+    (out_channels,)), default initialisation and state_dict keys as ``torch.nn.ConvTranspose2d``.
+    forward(input (N, C_in, H, W) or (C_in, H, W), output_size=None) -> (N, C_out, H_out, W_out);
+    ``output_size`` picks the output padding that gives that size, as in PyTorch.
+
+    Taught in: chapter "Transposed convolution from scratch".
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Size2,
+        stride: Size2 = 1,
+        padding: Size2 = 0,
+        output_padding: Size2 = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Size2 = 1,
+        padding_mode: str = "zeros",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r} must be a positive int")
+        if in_channels % groups != 0:
+            raise ValueError(f"in_channels={in_channels} must be divisible by groups={groups}")
+        if out_channels % groups != 0:
+            raise ValueError(f"out_channels={out_channels} must be divisible by groups={groups}")
+        if padding_mode != "zeros":
+            raise ValueError(f"padding_mode={padding_mode!r} is not supported; only 'zeros' is")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _pair(kernel_size, "kernel_size", 1)
+        self.stride = _pair(stride, "stride", 1)
+        self.padding = _pair(padding, "padding", 0)
+        self.output_padding = _pair(output_padding, "output_padding", 0)
+        self.dilation = _pair(dilation, "dilation", 1)
+        for a, s, d in zip(self.output_padding, self.stride, self.dilation):
+            if a >= max(s, d):
+                raise ValueError(
+                    f"output_padding={self.output_padding} must be smaller than stride or dilation "
+                    f"(stride={self.stride}, dilation={self.dilation})"
+                )
+        self.groups = groups
+        self.padding_mode = padding_mode
+        factory = {"device": device, "dtype": dtype}
+        self.weight = nn.Parameter(
+            torch.empty(in_channels, out_channels // groups, *self.kernel_size, **factory)
+        )
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_channels, **factory))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming_uniform_(a=sqrt(5)) on the weight, bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+        For a transposed convolution's weight (C_in, C_out/g, kH, kW), fan_in is computed from dimension 1:
+        fan_in = C_out / groups * kH * kW, which gives a weight bound of 1/sqrt(fan_in) as well.
+        """
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = nn.init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    def _output_padding_for(self, input: torch.Tensor, output_size: Sequence[int]) -> tuple[int, int]:
+        """The output padding that makes the output (H_out, W_out) == output_size (last two entries)."""
+        if isinstance(output_size, torch.Size):
+            output_size = tuple(output_size)
+        if not isinstance(output_size, (tuple, list)) or any(
+            isinstance(v, bool) or not isinstance(v, int) for v in output_size
+        ):
+            raise TypeError(f"output_size={output_size!r} must be a sequence of ints")
+        if not isinstance(input, torch.Tensor) or input.dim() not in (3, 4):
+            shape = tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__
+            raise ValueError(f"input must be 3-D (C_in, H, W) or 4-D (N, C_in, H, W), got {shape}")
+        if len(output_size) not in (2, input.dim()):
+            raise ValueError(
+                f"output_size={tuple(output_size)} must have 2 or {input.dim()} entries for a "
+                f"{input.dim()}-D input"
+            )
+        target = tuple(output_size[-2:])
+        try:
+            return required_output_padding(
+                tuple(input.shape[-2:]), target, self.kernel_size, self.stride, self.padding, self.dilation
+            )
+        except ValueError as exc:
+            raise ValueError(f"output_size={tuple(output_size)} is not reachable: {exc}") from None
+
+    def forward(self, input: torch.Tensor, output_size: Sequence[int] | None = None) -> torch.Tensor:
+        """(N, C_in, H, W) or (C_in, H, W) -> (N, C_out, H_out, W_out) or (C_out, H_out, W_out)."""
+        output_padding = (
+            self.output_padding if output_size is None else self._output_padding_for(input, output_size)
+        )
+        return conv_transpose2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+        )
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        )
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.output_padding != (0, 0):
+            text += f", output_padding={self.output_padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
