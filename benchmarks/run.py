@@ -56,6 +56,8 @@ def machine_description(device: torch.device) -> dict:
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "device": str(device),
+        # Other processes compete for the cores: a ratio measured under load is less trustworthy.
+        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
@@ -99,7 +101,7 @@ def markdown_table(result: dict) -> str:
         "",
         f"Target: {result['target']}. Measured {result['date']} on {m['cpu']} ({m['cores']} cores, {m['memory']}), "
         f"{m['os']}, Python {m['python']}, torch {m['torch']} ({m['torch_threads']} threads), device "
-        f"{m.get('gpu', m['device'])}.",
+        f"{m.get('gpu', m['device'])}, load average {m.get('load_average_1min')} at the start.",
         "",
         "| " + " | ".join(columns) + " |",
         "| " + " | ".join("---" for _ in columns) + " |",
