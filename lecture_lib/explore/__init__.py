@@ -13,6 +13,7 @@ from .conv_arith import conv_arithmetic_explorer
 from .datasets import iou_explorer
 from .gated import lstm_cell_explorer
 from .rnn import bptt_paths_explorer, gradient_flow_explorer
+from .segmentation import sliding_window_explorer
 from .training import training_explorer
 from .transposed_conv import transposed_conv_explorer
 from .upsample import upsampling_explorer
@@ -28,4 +29,5 @@ __all__ = [
     "checkerboard_explorer",
     "training_explorer",
     "transposed_conv_explorer",
+    "sliding_window_explorer",
 ]
