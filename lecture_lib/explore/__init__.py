@@ -8,6 +8,7 @@ one-line text, which is what the rendered book (which has no kernel) shows. Each
 """
 
 from ._core import Explorer
+from .autoencoder import denoising_explorer, latent_explorer
 from .checkerboard import checkerboard_explorer
 from .conv_arith import conv_arithmetic_explorer
 from .datasets import iou_explorer
@@ -30,4 +31,6 @@ __all__ = [
     "training_explorer",
     "transposed_conv_explorer",
     "sliding_window_explorer",
+    "latent_explorer",
+    "denoising_explorer",
 ]
