@@ -13,6 +13,7 @@ from .checkerboard import checkerboard_explorer
 from .conv_arith import conv_arithmetic_explorer
 from .datasets import iou_explorer
 from .gated import lstm_cell_explorer
+from .init import init_explorer
 from .rnn import bptt_paths_explorer, gradient_flow_explorer
 from .segmentation import sliding_window_explorer
 from .training import training_explorer
@@ -33,4 +34,5 @@ __all__ = [
     "sliding_window_explorer",
     "latent_explorer",
     "denoising_explorer",
+    "init_explorer",
 ]

@@ -1,0 +1,210 @@
+"""Explorer of the chapter "Initialisation": weight spectra and per-layer statistics of a deep stack of layers.
+
+One weight matrix family (Xavier, He, small or large Gaussian, identity, np-RNN), times a scale, fills every
+layer of a ``depth``-layer network of ``width`` units without biases. The layers are either independent
+draws (a deep MLP) or one shared matrix (a recurrent network unrolled over ``depth`` steps, without inputs).
+The figure shows the eigenvalues of the first layer's matrix next to the unit circle, the standard deviation
+of the activations layer by layer on random inputs, and that of the back-propagated gradients.
+
+Taught in: chapter "Initialisation".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from ..init import identity_, kaiming_normal_, np_rnn_, xavier_normal_
+from ._core import Explorer
+
+__all__ = ["INITS", "init_weight", "layer_statistics", "init_explorer"]
+
+INITS = ("xavier", "he", "small", "large", "identity", "np-rnn")
+"""The initialisations the explorer offers (see :func:`init_weight`)."""
+
+_ACTIVATIONS = ("tanh", "relu", "linear")
+
+
+def init_weight(
+    init: str,
+    width: int,
+    scale: float = 1.0,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
+    """One (width, width) weight matrix of the named initialisation, multiplied by ``scale``.
+
+    Shapes: returns (width, width) on the CPU. Formulas: ``xavier`` N(0, 2 / (fan_in + fan_out)) (gain 1),
+    ``he`` N(0, 2 / fan_in), ``small`` N(0, 0.01^2), ``large`` N(0, 1), ``identity`` I, ``np-rnn``
+    (R^T R / width + I) / lambda_max, each times ``scale`` (for ``identity`` and ``np-rnn`` the scale is
+    the spectral radius).
+
+    Taught in: chapter "Initialisation".
+    """
+    if init not in INITS:
+        raise ValueError(f"init={init!r} is not supported; expected one of {INITS}")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"width={width!r} must be a positive integer")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
+        raise ValueError(f"scale={scale!r} must be a finite number")
+    W = torch.empty(width, width, dtype=dtype)
+    if init == "xavier":
+        xavier_normal_(W, generator=generator)
+    elif init == "he":
+        kaiming_normal_(W, nonlinearity="relu", generator=generator)
+    elif init == "small":
+        W.normal_(0.0, 0.01, generator=generator)
+    elif init == "large":
+        W.normal_(0.0, 1.0, generator=generator)
+    elif init == "identity":
+        identity_(W)
+    else:
+        np_rnn_(W, generator=generator)
+    return W.mul_(scale)
+
+
+def layer_statistics(
+    weights: list[torch.Tensor], x: torch.Tensor, activation: str = "tanh", v: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Standard deviation of the activations and of the back-propagated gradients, layer by layer.
+
+    Shapes: ``weights`` a list of L matrices (H, H) (the same tensor repeated for shared weights),
+    x (N, H), v (N, H) or None (a standard normal draw). Returns ``act_std`` (L,) with the std of
+    h_l = f(h_{l-1} W_l^T), h_0 = x, l = 1..L, and ``grad_std`` (L,) with the std of dL/dh_l for the loss
+    L = sum(v * h_L): g_L = v, g_{l-1} = (f'(a_l) * g_l) W_l (the backward pass written out).
+
+    Taught in: chapter "Initialisation".
+    """
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation={activation!r} is not supported; expected one of {_ACTIVATIONS}")
+    if not weights:
+        raise ValueError("weights is empty; expected at least one (H, H) matrix")
+    h, slopes, act_std = x, [], []
+    for W in weights:
+        a = h @ W.T  # (N, H)
+        if activation == "tanh":
+            h = torch.tanh(a)
+            slopes.append(1 - h * h)
+        elif activation == "relu":
+            h = torch.relu(a)
+            slopes.append((a > 0).to(a.dtype))
+        else:
+            h = a
+            slopes.append(torch.ones_like(a))
+        act_std.append(h.std())
+    g = torch.randn_like(h) if v is None else v  # (N, H): dL/dh_L
+    grad_std = [g.std()]
+    for W, slope in zip(weights[:0:-1], slopes[:0:-1]):
+        g = (g * slope) @ W  # (N, H): dL/dh_{l-1}
+        grad_std.append(g.std())
+    return torch.stack(act_std), torch.stack(grad_std[::-1])
+
+
+def _positive(values: np.ndarray) -> np.ndarray:
+    """Values for a log axis: zeros and non-finite values become NaN (not drawn)."""
+    out = values.astype(float).copy()
+    out[~np.isfinite(out) | (out <= 0)] = np.nan
+    return out
+
+
+def init_explorer(
+    init: str = "xavier",
+    activation: str = "tanh",
+    depth: int = 20,
+    width: int = 128,
+    scale: float = 1.0,
+    shared: bool = False,
+) -> Explorer:
+    """Choose an initialisation, a nonlinearity, depth, width and a scale; see spectrum and per-layer stds.
+
+    Taught in: chapter "Initialisation".
+    """
+    cache: dict[tuple, tuple[list[torch.Tensor], np.ndarray, torch.Tensor, torch.Tensor]] = {}
+
+    def network(init: str, width: int, depth: int, shared: bool):
+        """Unscaled weights, eigenvalues of the first matrix, inputs and output gradient (cached)."""
+        key = (init, width, depth, shared)
+        if key not in cache:
+            g = torch.Generator().manual_seed(1)
+            draws = [init_weight(init, width, generator=g) for _ in range(1 if shared else depth)]
+            weights = draws * depth if shared else draws
+            if init in ("identity", "np-rnn"):  # symmetric: real eigenvalues, a cheaper solver
+                eig = torch.linalg.eigvalsh(draws[0]).numpy().astype(complex)
+            else:
+                eig = torch.linalg.eigvals(draws[0]).numpy()
+            data = torch.Generator().manual_seed(0)
+            x = torch.randn(64, width, generator=data, dtype=torch.float64)  # (N, H)
+            v = torch.randn(64, width, generator=data, dtype=torch.float64)  # (N, H)
+            cache.clear()
+            cache[key] = (weights, eig, x, v)
+        return cache[key]
+
+    last: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def compute(init: str, activation: str, depth: int, width: int, scale: float, shared: bool):
+        key = (init, activation, depth, width, scale, shared)
+        if key not in last:  # draw() and summarize() of one state share the computation
+            weights, eig, x, v = network(init, width, depth, shared)
+            act, grad = layer_statistics([W * scale for W in weights], x, activation, v)
+            last.clear()
+            last[key] = (eig * scale, act.numpy(), grad.numpy())  # eig(c W) = c eig(W)
+        return last[key]
+
+    def draw(**state: Any) -> Figure:
+        eig, act, grad = compute(**state)
+        fig = Figure(figsize=(12, 3.6), layout="constrained")
+        ax_eig, ax_act, ax_grad = fig.subplots(1, 3)
+        circle = np.exp(1j * np.linspace(0, 2 * np.pi, 200))
+        ax_eig.plot(circle.real, circle.imag, color="0.6", lw=1, label="unit circle")
+        ax_eig.scatter(eig.real, eig.imag, s=6, color="#4C72B0", label="eigenvalues")
+        lim = max(1.2, 1.1 * float(np.abs(eig).max()))
+        ax_eig.set(
+            xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="real part", ylabel="imaginary part"
+        )
+        ax_eig.set_title(f"spectrum of W (radius {np.abs(eig).max():.2f})")
+        ax_eig.legend(loc="upper left", fontsize=8)
+        layers = np.arange(1, len(act) + 1)
+        ax_act.semilogy(layers, _positive(act), "o-", ms=3, color="#55A868")
+        ax_act.set(xlabel="layer", ylabel="std of activations", title="forward: activations")
+        ax_grad.semilogy(layers, _positive(grad), "o-", ms=3, color="#DD8452")
+        ax_grad.set(xlabel="layer", ylabel="std of dL/dh", title="backward: gradients")
+        for ax in (ax_act, ax_grad):
+            ax.grid(True, which="major", alpha=0.3)
+        return fig
+
+    def summarize(**state: Any) -> str:
+        eig, act, grad = compute(**state)
+        kind = "shared (an RNN unrolled)" if state["shared"] else "independent"
+        return (
+            f"{state['init']} × {state['scale']:.2f}, {state['activation']}, {state['depth']} {kind} layers of "
+            f"width {state['width']}: spectral radius <b>{np.abs(eig).max():.3g}</b>; activation std layer 1 → "
+            f"{state['depth']}: <b>{act[0]:.3g} → {act[-1]:.3g}</b>; gradient std layer {state['depth']} → 1: "
+            f"<b>{grad[-1]:.3g} → {grad[0]:.3g}</b>"
+        )
+
+    if init not in INITS:
+        raise ValueError(f"init={init!r} is not supported; expected one of {INITS}")
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation={activation!r} is not supported; expected one of {_ACTIVATIONS}")
+    controls = {
+        "init": widgets.Dropdown(options=list(INITS), value=init, description="init"),
+        "activation": widgets.ToggleButtons(options=list(_ACTIVATIONS), value=activation, description="f"),
+        "depth": widgets.IntSlider(value=depth, min=2, max=50, description="depth", continuous_update=False),
+        "width": widgets.IntSlider(
+            value=width, min=16, max=256, step=16, description="width", continuous_update=False
+        ),
+        "scale": widgets.FloatSlider(
+            value=scale, min=0.25, max=2.0, step=0.05, description="scale", continuous_update=False
+        ),
+        "shared": widgets.ToggleButtons(
+            options=[("independent layers", False), ("shared (RNN)", True)],
+            value=shared,
+            description="weights",
+        ),
+    }
+    return Explorer("Initialisation: spectrum and per-layer statistics", controls, draw, summarize)
