@@ -185,3 +185,12 @@ def test_download_mnist_failures(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="md5"):
         digits.download_mnist(tmp_path / "b", progress=False)
     assert list((tmp_path / "b").iterdir()) == []
+
+
+def test_load_digits_28_uses_the_course_bilinear_upsampling():
+    from lecture_lib.upsample import bilinear_upsample
+
+    bunch = load_digits()
+    expected = bilinear_upsample(torch.from_numpy(bunch.images / 16.0).unsqueeze(1), 3.5, align_corners=False)
+    f64, _ = digits.load_digits_28("all", dtype=torch.float64)
+    assert torch.equal(f64, expected)

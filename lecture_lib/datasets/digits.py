@@ -2,10 +2,10 @@
 
 Offline default: the 1,797 real handwritten digits that ship with scikit-learn (``load_digits``: 8 x 8
 images, 16 grey levels 0..16, from the UCI "optical recognition of handwritten digits" set), scaled to
-[0, 1] (``value / 16``) and resized to 28 x 28, MNIST's size, by bilinear interpolation. The factor
-28 / 8 = 3.5 is not an integer, which ``lecture_lib.upsample.bilinear_upsample`` requires, so the resizing is
-``torch.nn.functional.interpolate(size=(28, 28), mode="bilinear", align_corners=False)``; a bilinear
-interpolation of values in [0, 1] stays in [0, 1]. Unlike MNIST (a 20 x 20 digit centred in a 28 x 28
+[0, 1] (``value / 16``) and resized to 28 x 28, MNIST's size, by the course's own bilinear interpolation,
+``lecture_lib.upsample.bilinear_upsample(x, 3.5, align_corners=False)`` (equal to
+``F.interpolate(size=(28, 28), mode="bilinear", align_corners=False)`` to 1e-15 in float64 and exactly once
+cast to float32); a bilinear interpolation of values in [0, 1] stays in [0, 1]. Unlike MNIST (a 20 x 20 digit centred in a 28 x 28
 frame), these digits fill the frame and look blurred.
 
 Online: :func:`download_mnist` fetches the four MNIST IDX files, :func:`read_idx` reads any IDX file and
@@ -111,11 +111,11 @@ def digits_split_indices() -> dict[str, np.ndarray]:
 
 @functools.lru_cache(maxsize=1)
 def _digits_28() -> tuple[torch.Tensor, torch.Tensor]:
-    import torch.nn.functional as F
+    from ..upsample import bilinear_upsample
 
     images, labels = _digits_8x8()
     x = torch.from_numpy(images / 16.0).unsqueeze(1)  # (1797, 1, 8, 8) float64 in [0, 1]
-    x = F.interpolate(x, size=(28, 28), mode="bilinear", align_corners=False)  # (1797, 1, 28, 28)
+    x = bilinear_upsample(x, 28 / 8, align_corners=False)  # (1797, 1, 28, 28)
     return x, torch.from_numpy(labels)
 
 
@@ -126,8 +126,8 @@ def load_digits_28(
 
     Shapes: returns ``images (N, 1, 28, 28)`` of ``dtype`` and ``labels (N,)`` int64, where ``split`` is
     "train" (1,259), "val" (269), "test" (269) or "all" (1,797, in scikit-learn's order). Pixel values are
-    ``v / 16`` for the original levels ``v = 0..16``, resized by bilinear interpolation
-    (``F.interpolate(size=(28, 28), mode="bilinear", align_corners=False)``; see the module docstring).
+    ``v / 16`` for the original levels ``v = 0..16``, resized by the course's bilinear interpolation
+    (``lecture_lib.upsample.bilinear_upsample``; see the module docstring).
     The split is fixed (:func:`digits_split_indices`); the same call always returns the same tensors.
 
     Taught in: chapter "Autoencoders".
