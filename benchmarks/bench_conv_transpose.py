@@ -1,4 +1,8 @@
-"""Benchmark: the fast from-scratch conv_transpose2d against F.conv_transpose2d, forward and forward+backward.
+"""Benchmark: the from-scratch fast paths against F.conv_transpose2d, forward and forward+backward.
+
+``conv_transpose2d`` (one stride-1 convolution per output phase) is the one with the target;
+``conv_transpose2d_col2im`` (one matrix product, then col2im) is timed beside it, to show what building
+the column tensor costs.
 
 Run through the lead's runner (``python benchmarks/run.py --only conv_transpose``) or directly:
 ``cd benchmarks && python -c "import torch, bench_conv_transpose as b; print(b.run(torch.device('cpu')))"``.
@@ -12,10 +16,17 @@ import torch
 import torch.nn.functional as F
 from _timing import time_pair
 
-from lecture_lib.transposed_conv import conv_transpose2d
+from lecture_lib.transposed_conv import conv_transpose2d, conv_transpose2d_col2im
 
-TITLE = "Fast conv_transpose2d against F.conv_transpose2d"
-TARGET = "ratio <= 1.5 (forward and forward+backward)"
+TITLE = "Fast transposed convolutions against F.conv_transpose2d"
+TARGET = (
+    "ratio <= 1.5 for conv_transpose2d (forward and forward+backward); conv_transpose2d_col2im has no target"
+)
+
+IMPLEMENTATIONS = {
+    "conv_transpose2d (phases)": conv_transpose2d,
+    "conv_transpose2d_col2im": conv_transpose2d_col2im,
+}
 
 # (label, N, C_in, C_out, H=W, kernel, stride, padding, output_padding)
 CASES = [
@@ -33,10 +44,10 @@ def _tensors(n, c_in, c_out, size, k, device, dtype, seed=0):
     return x, w.requires_grad_(), b.requires_grad_()
 
 
-def _max_error(n, c_in, c_out, size, k, s, p, a, device) -> float:
+def _max_error(fn, n, c_in, c_out, size, k, s, p, a, device) -> float:
     """Largest absolute difference in float64 over the output and the gradients of input, weight, bias."""
     x, w, b = _tensors(n, c_in, c_out, size, k, device, torch.float64, seed=1)
-    ours = conv_transpose2d(x, w, b, s, p, a)
+    ours = fn(x, w, b, s, p, a)
     ref = F.conv_transpose2d(x, w, b, s, p, a)
     g = torch.randn(ref.shape, generator=torch.Generator().manual_seed(2), dtype=ref.dtype).to(device)
     grads_ours = torch.autograd.grad(ours, (x, w, b), g)
@@ -45,44 +56,46 @@ def _max_error(n, c_in, c_out, size, k, s, p, a, device) -> float:
     return float(max(errors).detach())
 
 
-def _time_case(n, c_in, c_out, size, k, s, p, a, device) -> dict[str, tuple[float, float]]:
-    """Median seconds of ours and of PyTorch's, for the forward pass and for forward+backward."""
+def _time_case(fn, n, c_in, c_out, size, k, s, p, a, device) -> dict[str, tuple[float, float]]:
+    """Median seconds of ``fn`` and of PyTorch's, for the forward pass and for forward+backward."""
     x, w, b = _tensors(n, c_in, c_out, size, k, device, torch.float32)
     shape = F.conv_transpose2d(x, w, b, s, p, a).shape
     grad = torch.randn(shape, generator=torch.Generator().manual_seed(3), dtype=x.dtype).to(device)
 
-    def forward(fn):
+    def forward(f):
         def call():
             with torch.no_grad():
-                return fn(x, w, b, s, p, a)
+                return f(x, w, b, s, p, a)
 
         return call
 
-    def forward_backward(fn):
-        return lambda: torch.autograd.grad(fn(x, w, b, s, p, a), (x, w, b), grad)
+    def forward_backward(f):
+        return lambda: torch.autograd.grad(f(x, w, b, s, p, a), (x, w, b), grad)
 
     return {
-        "forward": time_pair(forward(conv_transpose2d), forward(F.conv_transpose2d), device, 30, 5),
+        "forward": time_pair(forward(fn), forward(F.conv_transpose2d), device, 60, 5),
         "forward+backward": time_pair(
-            forward_backward(conv_transpose2d), forward_backward(F.conv_transpose2d), device, 30, 5
+            forward_backward(fn), forward_backward(F.conv_transpose2d), device, 60, 5
         ),
     }
 
 
 def run(device: torch.device) -> list[dict]:
-    """One row per case and pass (forward, forward+backward): times in ms, their ratio, float64 error."""
+    """One row per case, implementation and pass: times in ms, their ratio, float64 error."""
     rows = []
     for label, n, c_in, c_out, size, k, s, p, a in CASES:
-        error = _max_error(n, c_in, c_out, size, k, s, p, a, device)
-        for mode, (t_ours, t_ref) in _time_case(n, c_in, c_out, size, k, s, p, a, device).items():
-            rows.append(
-                {
-                    "case": label,
-                    "pass": mode,
-                    "ours (ms)": round(t_ours * 1e3, 3),
-                    "reference (ms)": round(t_ref * 1e3, 3),
-                    "ratio": round(t_ours / t_ref, 2),
-                    "max abs error (float64)": float(f"{error:.3g}"),
-                }
-            )
+        for name, fn in IMPLEMENTATIONS.items():
+            error = _max_error(fn, n, c_in, c_out, size, k, s, p, a, device)
+            for mode, (t_ours, t_ref) in _time_case(fn, n, c_in, c_out, size, k, s, p, a, device).items():
+                rows.append(
+                    {
+                        "case": label,
+                        "implementation": name,
+                        "pass": mode,
+                        "ours (ms)": round(t_ours * 1e3, 3),
+                        "reference (ms)": round(t_ref * 1e3, 3),
+                        "ratio": round(t_ours / t_ref, 2),
+                        "max abs error (float64)": float(f"{error:.3g}"),
+                    }
+                )
     return rows

@@ -20,8 +20,10 @@ from lecture_lib.transposed_conv import (
     _col2im,
     _im2col,
     _PhasePlan,
+    _SubPixelAxis,
     conv2d_matrix,
     conv_transpose2d,
+    conv_transpose2d_col2im,
     conv_transpose2d_scatter,
     conv_transpose2d_zero_insert,
 )
@@ -109,51 +111,64 @@ def test_matrix_view_equals_pytorch(case):
     torch.testing.assert_close(got, reference(x, weight, bias, groups, kwargs), atol=TOL, rtol=0)
 
 
-@given(transposed_cases(max_groups=3), st.booleans(), st.booleans())
-def test_fast_path_equals_pytorch_with_groups(case, unbatched, as_convolution):
-    """Both spellings of the per-group product (torch.matmul and a 1 x 1 convolution) on every case."""
+# Each fast implementation has two internal routes, chosen by problem size; `route` forces one or the other.
+FAST_ROUTES = {
+    # conv_transpose2d: one convolution per phase, or all phases in one sub-pixel convolution
+    "subpixel-per-phase": (conv_transpose2d, "_PER_PHASE_MIN_MACS", 0),
+    "subpixel-all-at-once": (conv_transpose2d, "_PER_PHASE_MIN_MACS", 1 << 62),
+    # conv_transpose2d_col2im: the product as a 1 x 1 convolution, or as torch.matmul
+    "col2im-conv1x1": (conv_transpose2d_col2im, "_ONEDNN_MIN_MACS", 0),
+    "col2im-matmul": (conv_transpose2d_col2im, "_ONEDNN_MIN_MACS", 1 << 62),
+}
+
+
+def fast(route):
+    """The fast implementation of ``route``, with that route forced."""
+    fn, threshold, value = FAST_ROUTES[route]
+
+    def call(*args, **kwargs):
+        with mock.patch.object(transposed_conv, threshold, value):
+            return fn(*args, **kwargs)
+
+    return call
+
+
+@given(transposed_cases(max_groups=3), st.booleans(), st.sampled_from(sorted(FAST_ROUTES)))
+def test_fast_paths_equal_pytorch_with_groups(case, unbatched, route):
     x, weight, bias, groups, kwargs = case
     if unbatched:
         x = x[0]
-    threshold = 0 if as_convolution else 1 << 62
-    with mock.patch.object(transposed_conv, "_ONEDNN_MIN_MACS", threshold):
-        got = conv_transpose2d(x, weight, bias, groups=groups, **kwargs)
+    got = fast(route)(x, weight, bias, groups=groups, **kwargs)
     expected = reference(x, weight, bias, groups, kwargs)
     assert got.shape == expected.shape
+    assert got.is_contiguous()
     torch.testing.assert_close(got, expected, atol=TOL, rtol=0)
 
 
-@pytest.mark.parametrize("as_convolution", [True, False])
-def test_fast_path_accepts_non_contiguous_and_channels_last_input(as_convolution):
+@pytest.mark.parametrize("route", sorted(FAST_ROUTES))
+def test_fast_paths_accept_non_contiguous_and_channels_last_input(route):
     gen = torch.Generator().manual_seed(5)
     weight = torch.randn(4, 3, 3, 3, generator=gen, dtype=F64)
     base = torch.randn(2, 4, 5, 6, generator=gen, dtype=F64)
     inputs = [base.contiguous(memory_format=torch.channels_last), base.transpose(2, 3), base[:, :, ::2]]
-    with mock.patch.object(transposed_conv, "_ONEDNN_MIN_MACS", 0 if as_convolution else 1 << 62):
-        for x in inputs:
-            x = x.detach().requires_grad_()  # keeps the strides
-            out = conv_transpose2d(x, weight, stride=2, padding=1, output_padding=1)
-            expected = F.conv_transpose2d(x, weight, stride=2, padding=1, output_padding=1)
-            torch.testing.assert_close(out, expected, atol=TOL, rtol=0)
-            upstream = torch.randn(expected.shape, generator=gen, dtype=F64).contiguous(
-                memory_format=torch.channels_last
-            )
-            (got,) = torch.autograd.grad(out, [x], upstream)
-            (want,) = torch.autograd.grad(expected, [x], upstream)
-            torch.testing.assert_close(got, want, atol=TOL, rtol=0)
+    for x in inputs:
+        x = x.detach().requires_grad_()  # keeps the strides
+        out = fast(route)(x, weight, stride=2, padding=1, output_padding=1)
+        expected = F.conv_transpose2d(x, weight, stride=2, padding=1, output_padding=1)
+        torch.testing.assert_close(out, expected, atol=TOL, rtol=0)
+        upstream = torch.randn(expected.shape, generator=gen, dtype=F64).contiguous(
+            memory_format=torch.channels_last
+        )
+        (got,) = torch.autograd.grad(out, [x], upstream)
+        (want,) = torch.autograd.grad(expected, [x], upstream)
+        torch.testing.assert_close(got, want, atol=TOL, rtol=0)
 
 
 @settings(max_examples=30)
-@given(transposed_cases(max_groups=3), st.booleans())
-def test_gradients_equal_autograd_through_pytorch(case, as_convolution):
+@given(transposed_cases(max_groups=3), st.sampled_from(sorted(FAST_ROUTES)))
+def test_gradients_equal_autograd_through_pytorch(case, route):
     x, weight, bias, groups, kwargs = case
-    threshold = 0 if as_convolution else 1 << 62
-
-    def fast(*t):
-        with mock.patch.object(transposed_conv, "_ONEDNN_MIN_MACS", threshold):
-            return conv_transpose2d(*t, groups=groups, **kwargs)
-
-    implementations = [fast]
+    implementations = [lambda *t: fast(route)(*t, groups=groups, **kwargs)]
     if groups == 1:
         implementations += [
             lambda *t: conv_transpose2d_scatter(*t, **kwargs),
@@ -167,6 +182,85 @@ def test_gradients_equal_autograd_through_pytorch(case, as_convolution):
         out = fn(*leaves[:2], leaves[2] if bias is not None else None)
         for g, e in zip(torch.autograd.grad(out, leaves, upstream), expected):
             torch.testing.assert_close(g, e, atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(stride=2, padding=1, output_padding=1),
+        dict(stride=(2, 3), padding=(0, 2), output_padding=(1, 2), dilation=(2, 1), groups=2),
+        dict(stride=1, padding=1, output_padding=1, dilation=2),  # the conv of the backward is one row larger
+        dict(stride=3, padding=0),  # k = 2 < s: some phases receive no tap
+    ],
+)
+@pytest.mark.parametrize("route", ["subpixel-per-phase", "subpixel-all-at-once"])
+def test_subpixel_backward_passes_gradcheck_and_gradgradcheck(kwargs, route):
+    """The hand-written backward (the gradient view) is itself differentiable: double backward works."""
+    gen = torch.Generator().manual_seed(4)
+    x = torch.randn(2, 2, 3, 4, generator=gen, dtype=F64, requires_grad=True)
+    weight = torch.randn(2, 2, 2, 3, generator=gen, dtype=F64, requires_grad=True)
+    bias = torch.randn(2, generator=gen, dtype=F64, requires_grad=True)  # C_out = 2 // groups * groups
+    groups = kwargs.get("groups", 1)
+    weight = weight[:, : 2 // groups].detach().requires_grad_()
+    fn = lambda *t: fast(route)(*t, **kwargs)  # noqa: E731
+    assert torch.autograd.gradcheck(fn, (x, weight, bias))
+    assert torch.autograd.gradgradcheck(fn, (x, weight, bias))
+
+
+def test_subpixel_backward_skips_unneeded_gradients():
+    x = torch.randn(1, 2, 3, 3, dtype=F64, requires_grad=True)
+    weight = torch.randn(2, 2, 3, 3, dtype=F64)  # no gradient wanted for the weight or a bias
+    out = conv_transpose2d(x, weight, stride=2, padding=1)
+    assert out.grad_fn is not None
+    (grad_x,) = torch.autograd.grad(out.sum(), [x])
+    expected = torch.autograd.grad(F.conv_transpose2d(x, weight, stride=2, padding=1).sum(), [x])[0]
+    torch.testing.assert_close(grad_x, expected, atol=TOL, rtol=0)
+    assert conv_transpose2d(x.detach(), weight, stride=2, padding=1).grad_fn is None
+
+
+@given(
+    st.integers(1, 6),
+    st.integers(1, 5),
+    st.integers(1, 4),
+    st.integers(0, 3),
+    st.integers(1, 3),
+    st.integers(0, 2),
+)
+def test_subpixel_phases_split_the_taps(size, kernel, stride, padding, dilation, extra):
+    """Every tap lands in exactly one phase, and each phase computes out[b*s + r] from x[b - q_u]."""
+    out_size = (
+        (size - 1) * stride
+        - 2 * padding
+        + dilation * (kernel - 1)
+        + 1
+        + min(extra, max(stride, dilation) - 1)
+    )
+    assume(out_size >= 1)
+    plan = _SubPixelAxis(size, kernel, stride, padding, dilation, out_size)
+    taps = [u for phase in plan.phases if phase is not None for u in phase[0]]
+    assert sorted(taps) == list(range(kernel))
+    assert plan.blocks * stride >= out_size > (plan.blocks - 1) * stride
+    # one dimension by hand: scatter every tap of every input row, then read each phase's rows back
+    gen = torch.Generator().manual_seed(size * 100 + kernel)
+    x, w = torch.randn(size, generator=gen, dtype=F64), torch.randn(kernel, generator=gen, dtype=F64)
+    full = torch.zeros(out_size, dtype=F64)
+    for i in range(size):
+        for u in range(kernel):
+            y = i * stride + u * dilation - padding
+            if 0 <= y < out_size:
+                full[y] += x[i] * w[u]
+    for r, phase in enumerate(plan.phases):
+        rows = full[r::stride]
+        if phase is None:
+            assert torch.all(rows == 0)
+            continue
+        flipped_taps, delta, left, right = phase
+        padded = F.pad(x.view(1, 1, -1), (left, right)).view(-1)  # a negative pad crops
+        sub = w[flipped_taps]
+        conv = torch.stack(
+            [sum(padded[b + j * delta] * sub[j] for j in range(len(sub))) for b in range(plan.blocks)]
+        )
+        torch.testing.assert_close(conv[: len(rows)], rows, atol=TOL, rtol=0)
 
 
 @pytest.mark.parametrize(
@@ -201,7 +295,8 @@ def test_scatter_function_skips_unneeded_gradients():
     torch.testing.assert_close(grad_x, expected, atol=TOL, rtol=0)
 
 
-def test_fast_path_col2im_special_cases_equal_fold():
+@pytest.mark.parametrize("fn", [conv_transpose2d, conv_transpose2d_col2im])
+def test_fast_paths_kernel_equal_to_stride(fn):
     """kernel == stride (a pure rearrangement) with and without output padding beyond the padding."""
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(2, 4, 5, 3, generator=gen, dtype=F64)
@@ -212,13 +307,13 @@ def test_fast_path_col2im_special_cases_equal_fold():
         dict(stride=(2, 3), padding=(0, 1), output_padding=(1, 1)),
     ):
         torch.testing.assert_close(
-            conv_transpose2d(x, weight, **kwargs), F.conv_transpose2d(x, weight, **kwargs), atol=TOL, rtol=0
+            fn(x, weight, **kwargs), F.conv_transpose2d(x, weight, **kwargs), atol=TOL, rtol=0
         )
 
 
 @given(transposed_cases())
 def test_phase_col2im_and_im2col_equal_fold_and_unfold(case):
-    """The fast path's col2im is F.fold (plus bias) and its adjoint is F.unfold, for every geometry."""
+    """conv_transpose2d_col2im's col2im is F.fold (plus bias) and its adjoint is F.unfold, for every geometry."""
     x, weight, bias, _, kwargs = case
     pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
     s, p, a, d = (pair(kwargs[k]) for k in ("stride", "padding", "output_padding", "dilation"))
@@ -315,6 +410,7 @@ IMPLEMENTATIONS = [
     pytest.param(conv_transpose2d_scatter, id="scatter"),
     pytest.param(conv_transpose2d_zero_insert, id="zero_insert"),
     pytest.param(conv_transpose2d, id="fast"),
+    pytest.param(conv_transpose2d_col2im, id="col2im"),
     pytest.param(conv_transpose2d_by_matrix, id="matrix"),
 ]
 
@@ -366,7 +462,12 @@ def test_output_padding_rows_are_not_zeros_when_padding_is_positive():
     without = F.conv_transpose2d(x, kernel, stride=2, padding=1)  # (1, 1, 3, 3)
     assert torch.equal(with_op[..., :3, :3], without)
     assert with_op[0, 0, 3].abs().sum() > 0 and with_op[0, 0, :, 3].abs().sum() > 0
-    for fn in (conv_transpose2d_scatter, conv_transpose2d_zero_insert, conv_transpose2d):
+    for fn in (
+        conv_transpose2d_scatter,
+        conv_transpose2d_zero_insert,
+        conv_transpose2d,
+        conv_transpose2d_col2im,
+    ):
         assert torch.equal(fn(x, kernel, stride=2, padding=1, output_padding=1), with_op)
     no_padding = F.conv_transpose2d(x, kernel, stride=2, output_padding=1)  # (1, 1, 6, 6)
     assert no_padding[0, 0, 5].abs().sum() == 0  # with padding 0 the extra row is indeed zero
@@ -396,7 +497,9 @@ def test_teaching_versions_run_the_chapter_examples_quickly(fn):
 
 
 # ---------------------------------------------------------------------------------------- device, dtype, shapes
-@pytest.mark.parametrize("fn", [conv_transpose2d_scatter, conv_transpose2d_zero_insert, conv_transpose2d])
+@pytest.mark.parametrize(
+    "fn", [conv_transpose2d_scatter, conv_transpose2d_zero_insert, conv_transpose2d, conv_transpose2d_col2im]
+)
 def test_device_and_dtype_follow_the_input(fn, device):
     x = torch.randn(2, 3, 4, 5, device=device)
     weight = torch.randn(3, 2, 3, 3, device=device)
@@ -521,6 +624,7 @@ FUNCTIONAL = [
     pytest.param(conv_transpose2d_scatter, id="scatter"),
     pytest.param(conv_transpose2d_zero_insert, id="zero_insert"),
     pytest.param(conv_transpose2d, id="fast"),
+    pytest.param(conv_transpose2d_col2im, id="col2im"),
 ]
 
 
@@ -560,14 +664,15 @@ def test_errors_name_the_argument(fn, change, error, match):
         fn(**args)
 
 
-def test_fast_path_group_errors():
+@pytest.mark.parametrize("fn", [conv_transpose2d, conv_transpose2d_col2im])
+def test_fast_path_group_errors(fn):
     x = torch.randn(1, 4, 3, 3)
     with pytest.raises(ValueError, match="in_channels=4 .* divisible by groups=3"):
-        conv_transpose2d(x, torch.randn(4, 2, 3, 3), groups=3)
+        fn(x, torch.randn(4, 2, 3, 3), groups=3)
     with pytest.raises(ValueError, match="groups=0 must be a positive int"):
-        conv_transpose2d(x, torch.randn(4, 2, 3, 3), groups=0)
+        fn(x, torch.randn(4, 2, 3, 3), groups=0)
     with pytest.raises(ValueError, match=r"bias must have shape \(out_channels,\) = \(4,\)"):
-        conv_transpose2d(x, torch.randn(4, 2, 3, 3), torch.randn(2), groups=2)
+        fn(x, torch.randn(4, 2, 3, 3), torch.randn(2), groups=2)
 
 
 def test_conv2d_matrix_errors():
