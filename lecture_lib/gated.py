@@ -40,8 +40,9 @@ paper::
 Speed: the sequence modules compute the input projections of all time steps with one matrix product per
 layer and direction, so the loop over time holds only the recurrent product and a few fused element-wise
 operations (addmm, addcmul, lerp; for the LSTM one sigmoid for all four gates, using
-tanh(a) = 2 sigmoid(2a) - 1 on the value block); autograd does the backward pass. The cell functions are
-written plainly, one equation per line.
+tanh(a) = 2 sigmoid(2a) - 1 on the value block). The LSTM's backward pass is written by hand
+(``_LSTMLayerFunction``: the gradient highway of the chapter, step by step); autograd differentiates the
+GRU and MGU loops. The cell functions are written plainly, one equation per line.
 
 Taught in: chapter "LSTM and GRU".
 """
@@ -149,19 +150,116 @@ def _value_rows_doubled(w: Tensor, hidden: int) -> Tensor:
     return scale
 
 
-def _lstm_step(gx: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor) -> tuple[Tensor, Tensor]:
-    """One LSTM step with one sigmoid for all four gates.
+# ----------------------------------------------------------------------------------------------------------
+# one LSTM layer and direction over the whole sequence, with a hand-written backward (BPTT)
+# ----------------------------------------------------------------------------------------------------------
+class _LSTMLayerFunction(torch.autograd.Function):
+    """One LSTM layer over a sequence: the recurrence forward, backpropagation through time by hand backward.
 
-    gx: (N, 4H), x W_ih^T + b_ih + b_hh; w_hh_t: (H, 4H). The g rows of both are doubled beforehand, so
-    the sigmoid of the g block is sigmoid(2 a_g) and v = tanh(a_g) = 2 sigmoid(2 a_g) - 1 (an identity;
-    doubling a float is exact, so v differs from torch.tanh(a_g) by rounding only, ~1e-16 in float64).
-    This saves a tanh kernel and a slice per step, forward and backward.
+    forward(x (T, N, D), h_0 (N, H), c_0 (N, H), w_ih (4H, D), w_hh (4H, H), b_ih (4H,) or None,
+    b_hh (4H,) or None, reverse) -> (output (T, N, H), h_T (N, H), c_T (N, H)).
+
+    The backward pass is the chapter's gradient highway written out. With z_t = W_ih x_t + W_hh h_{t-1} + b
+    the gate pre-activations (i, f, g, o blocks) and dh_t the total gradient reaching h_t (from the output
+    at t and from step t + 1):
+
+        dc_t = dc_{t+1} * f_{t+1} + dh_t * o_t * (1 - tanh^2 c_t)      (the highway: one product per step)
+        dz_t = [dc_t * v_t * i_t (1 - i_t),  dc_t * c_{t-1} * f_t (1 - f_t),
+                dc_t * i_t * (1 - v_t^2),    dh_t * tanh(c_t) * o_t (1 - o_t)]
+        dh_{t-1} = dy_{t-1} + dz_t W_hh
+
+    Only dh and dc are carried from step to step; everything that does not depend on them (the factors
+    multiplying dc_t and dh_t above) is computed for all steps at once before the loop, and the weight
+    gradients are one matrix product each after it: dW_ih = sum_t dz_t^T x_t, dW_hh = sum_t dz_t^T h_{t-1}.
+    So each backward step costs one matrix product and four element-wise operations, against a dozen
+    autograd nodes per step when autograd differentiates the loop. Double backward is not supported (nor
+    is it by PyTorch's fused LSTM kernels); the cell function ``lstm_cell`` supports it.
     """
-    s = torch.sigmoid(torch.addmm(gx, h, w_hh_t))  # (N, 4H): i, f, sigmoid(2 a_g), o
-    i, f, s_g, o = s.chunk(4, 1)  # (N, H) each
-    c = torch.addcmul(f * c, i, s_g - 0.5, value=2.0)  # f * c + i * v, v = 2 (s_g - 1/2): forget, write
-    h = o * torch.tanh(c)  # read out
-    return h, c
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+        if reverse:
+            x = x.flip(0)
+        seq_len, batch, hidden = x.shape[0], x.shape[1], w_hh.shape[1]
+        # One sigmoid for all four gates: the g rows of the weights and biases are doubled, so the sigmoid of
+        # the g block is sigmoid(2 a_g), and v = tanh(a_g) = 2 sigmoid(2 a_g) - 1 (an identity; doubling a
+        # float is exact, so v differs from torch.tanh(a_g) by rounding only). One kernel fewer per step.
+        scale = _value_rows_doubled(w_ih, hidden)  # (4H, 1)
+        b = _sum_bias(b_ih, b_hh)
+        gx = F.linear(x, w_ih * scale, None if b is None else b * scale[:, 0])  # (T, N, 4H), all steps
+        w_hh_t = (w_hh * scale).t()  # (H, 4H)
+        gates = gx  # (T, N, 4H), step t turns gx[t] into the gate activations in place
+        cells = x.new_empty(seq_len, batch, hidden)  # c_t
+        tanh_cells = x.new_empty(seq_len, batch, hidden)  # tanh(c_t)
+        outputs = x.new_empty(seq_len, batch, hidden)  # h_t
+        i_, f_, g_, o_ = (gates.view(seq_len, batch, 4, hidden)[:, :, k].unbind(0) for k in range(4))
+        h, c = h0, c0
+        for t in range(seq_len):
+            s = gates[t]  # (N, 4H): x_t W_ih'^T + b'
+            s.addmm_(h, w_hh_t).sigmoid_()  # i, f, sigmoid(2 a_g), o
+            c_t = torch.mul(f_[t], c, out=cells[t])
+            c_t.addcmul_(i_[t], g_[t], value=2.0).sub_(i_[t])  # f c + i (2 sigmoid(2 a_g) - 1) = f c + i v
+            h = torch.mul(o_[t], torch.tanh(c_t, out=tanh_cells[t]), out=outputs[t])
+            c = c_t
+        h_n, c_n = outputs[-1].clone(), cells[-1].clone()
+        if any(ctx.needs_input_grad[:7]):
+            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, cells, tanh_cells, outputs)
+        ctx.reverse, ctx.has_bias = reverse, (b_ih is not None, b_hh is not None)
+        return (outputs.flip(0) if reverse else outputs), h_n, c_n
+
+    @staticmethod
+    def backward(ctx, grad_output, grad_h_n, grad_c_n):
+        if torch.is_grad_enabled():  # create_graph=True: a graph of this backward would be wrong, not slow
+            raise RuntimeError(
+                "LSTM: create_graph=True (double backward) is not supported by the hand-written backward "
+                "pass of lecture_lib.gated.LSTM; loop over lecture_lib.gated.lstm_cell for higher derivatives"
+            )
+        x, h0, c0, w_ih, w_hh, gates, cells, tanh_cells, outputs = ctx.saved_tensors
+        seq_len, batch, hidden = outputs.shape
+        dy = torch.zeros_like(outputs) if grad_output is None else grad_output
+        if ctx.reverse:
+            dy = dy.flip(0)
+        s4 = gates.view(seq_len, batch, 4, hidden)
+        i, f, sg, o = s4.unbind(2)  # (T, N, H) each
+        v = 2 * sg - 1  # the value v_t = tanh(a_g)
+        c_prev = torch.cat([c0.unsqueeze(0), cells[:-1]])  # c_{t-1}
+        # factors of dc_t (first three gate blocks) and of dh_t (output gate), for all steps at once
+        coef_c = torch.stack([v * i * (1 - i), c_prev * f * (1 - f), i * (1 - v * v)], dim=2)  # (T, N, 3, H)
+        coef_h = tanh_cells * o * (1 - o)  # (T, N, H)
+        highway = o * (1 - tanh_cells * tanh_cells)  # dc_t gets dh_t * o_t (1 - tanh^2 c_t)
+        dz = x.new_empty(seq_len, batch, 4, hidden)
+        dz_c, dz_o = dz[:, :, :3].unbind(0), dz[:, :, 3].unbind(0)
+        dz_flat = dz.view(seq_len, batch, 4 * hidden)
+        f_steps, coef_c, coef_h, highway = f.unbind(0), coef_c.unbind(0), coef_h.unbind(0), highway.unbind(0)
+        dh = dy[-1].clone() if grad_h_n is None else dy[-1] + grad_h_n  # (N, H), reused at every step
+        dc = torch.zeros_like(h0) if grad_c_n is None else grad_c_n.clone()
+        for t in range(seq_len - 1, -1, -1):
+            if t < seq_len - 1:
+                torch.addmm(dy[t], dz_flat[t + 1], w_hh, out=dh)  # dh_t = dy_t + dz_{t+1} W_hh
+                dc.mul_(f_steps[t + 1])  # the highway: dc_t = dc_{t+1} f_{t+1} + ...
+            dc.addcmul_(dh, highway[t])
+            torch.mul(dc.unsqueeze(1), coef_c[t], out=dz_c[t])
+            torch.mul(dh, coef_h[t], out=dz_o[t])
+        dz_rows = dz_flat.view(seq_len * batch, 4 * hidden)
+        grad_x = grad_h0 = grad_c0 = grad_w_ih = grad_w_hh = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = torch.matmul(dz_flat, w_ih)  # (T, N, D)
+            if ctx.reverse:
+                grad_x = grad_x.flip(0)
+        if ctx.needs_input_grad[1]:
+            grad_h0 = torch.mm(dz_flat[0], w_hh)
+        if ctx.needs_input_grad[2]:
+            grad_c0 = dc * f_steps[0]
+        if ctx.needs_input_grad[3]:
+            grad_w_ih = torch.mm(dz_rows.t(), x.reshape(seq_len * batch, -1))  # sum_t dz_t^T x_t
+        if ctx.needs_input_grad[4]:
+            h_prev = torch.cat([h0.unsqueeze(0), outputs[:-1]]).view(seq_len * batch, hidden)
+            grad_w_hh = torch.mm(dz_rows.t(), h_prev)  # sum_t dz_t^T h_{t-1}
+        if ctx.needs_input_grad[5] or ctx.needs_input_grad[6]:
+            grad_b = dz_rows.sum(0)
+        grad_b_ih = grad_b if ctx.has_bias[0] and ctx.needs_input_grad[5] else None
+        grad_b_hh = grad_b if ctx.has_bias[1] and ctx.needs_input_grad[6] else None
+        return grad_x, grad_h0, grad_c0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh, None
 
 
 def _gru_step_after(gx_ru: Tensor, gx_n: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
@@ -663,13 +761,8 @@ class LSTM(_GatedRNNBase):
 
     def _run_direction(self, x, state, names, reverse):
         w_ih, w_hh, b_ih, b_hh = self._weights(names)
-        scale = _value_rows_doubled(w_ih, self.hidden_size)  # (4H, 1), see _lstm_step
-        b = _sum_bias(b_ih, b_hh)
-        gx = F.linear(
-            x, w_ih * scale, None if b is None else b * scale[:, 0]
-        )  # (T, N, 4H), all steps at once
-        w_hh_t = (w_hh * scale).t()  # (H, 4H)
-        return self._loop(lambda g, h, c: _lstm_step(g, h, c, w_hh_t), (gx,), state, reverse)
+        output, h_n, c_n = _LSTMLayerFunction.apply(x, state[0], state[1], w_ih, w_hh, b_ih, b_hh, reverse)
+        return output, (h_n, c_n)
 
     def forward(
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None

@@ -8,7 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from lecture_lib.gated import GRU, LSTM, MGU, GRUCell, LSTMCell, MGUCell, gru_cell, lstm_cell, mgu_cell
+from lecture_lib.gated import (
+    GRU,
+    LSTM,
+    MGU,
+    GRUCell,
+    LSTMCell,
+    MGUCell,
+    _LSTMLayerFunction,
+    gru_cell,
+    lstm_cell,
+    mgu_cell,
+)
 
 F64 = torch.float64
 TOL = {"atol": 1e-10, "rtol": 1e-10}
@@ -613,3 +624,60 @@ def test_mgu_cell_module_is_the_paper_equations_and_starts_from_zeros():
     torch.testing.assert_close(cell(x, h), paper_mgu_cell(x, h, *w), **TOL)
     torch.testing.assert_close(cell(x), paper_mgu_cell(x, torch.zeros(2, 4, dtype=F64), *w), **TOL)
     assert list(dict(cell.named_parameters())) == ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the LSTM layer's hand-written backward pass
+# ----------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", ["both", "ih only", "none"])
+def test_lstm_layer_backward_passes_gradcheck(reverse, bias):
+    """The hand-written BPTT of one layer against finite differences, for every input it has."""
+    T, N, D, H = 4, 2, 3, 2
+    g = torch.Generator().manual_seed(11)
+    make = lambda *shape: torch.randn(*shape, generator=g, dtype=F64, requires_grad=True)  # noqa: E731
+    x, h0, c0, w_ih, w_hh = make(T, N, D), make(N, H), make(N, H), make(4 * H, D), make(4 * H, H)
+    b_ih = None if bias == "none" else make(4 * H)
+    b_hh = make(4 * H) if bias == "both" else None
+    inputs = tuple(t for t in (x, h0, c0, w_ih, w_hh, b_ih, b_hh) if t is not None)
+
+    def layer(*args):
+        it = iter(args)
+        x, h0, c0, w_ih, w_hh = (next(it) for _ in range(5))
+        bi = None if b_ih is None else next(it)
+        bh = None if b_hh is None else next(it)
+        return _LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, bi, bh, reverse)
+
+    assert torch.autograd.gradcheck(layer, inputs)
+
+
+@pytest.mark.parametrize("read", ["h_n", "c_n", "output[0]"])
+def test_lstm_gradients_when_only_part_of_the_result_is_used(read):
+    """Unused results reach backward as None (no gradient): only h_n, only c_n, or one output step."""
+    torch.manual_seed(0)
+    ref = nn.LSTM(3, 4, num_layers=2, bidirectional=True, dtype=F64)
+    ours = LSTM(3, 4, num_layers=2, bidirectional=True, dtype=F64)
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(5, 2, 3, dtype=F64)
+
+    def grads(module):
+        xi = x.clone().requires_grad_()
+        output, (h_n, c_n) = module(xi)
+        loss = {"h_n": h_n, "c_n": c_n, "output[0]": output[0]}[read].square().sum()
+        return torch.autograd.grad(loss, [xi, *module.parameters()], allow_unused=True)
+
+    for a, b in zip(grads(ours), grads(ref)):
+        if b is None:  # a parameter that does not reach the result (h_n of layer 2 misses nothing)
+            assert a is None or torch.all(a == 0)
+        else:
+            torch.testing.assert_close(a, b, **TOL)
+
+
+def test_lstm_double_backward_is_refused_clearly():
+    lstm = LSTM(2, 3, dtype=F64)
+    x = torch.randn(4, 1, 2, dtype=F64, requires_grad=True)
+    output, _ = lstm(x)
+    with pytest.raises(RuntimeError, match=r"create_graph=True \(double backward\) is not supported"):
+        torch.autograd.grad(output.sum(), x, create_graph=True)
+    (grad_x,) = torch.autograd.grad(lstm(x)[0].sum(), x)  # first derivatives are fine
+    assert grad_x.shape == x.shape
