@@ -41,8 +41,9 @@ Speed: the sequence modules compute the input projections of all time steps with
 layer and direction, so the loop over time holds only the recurrent product and a few fused element-wise
 operations (addmm, addcmul, lerp; for the LSTM one sigmoid for all four gates, using
 tanh(a) = 2 sigmoid(2a) - 1 on the value block). The LSTM's backward pass is written by hand
-(``_LSTMLayerFunction``: the gradient highway of the chapter, step by step); autograd differentiates the
-GRU and MGU loops. The cell functions are written plainly, one equation per line.
+(``_LSTMLayerFunction``: the gradient highway of the chapter, step by step), and its products outside the
+time loop go through ``lecture_lib._onednn`` (oneDNN's GEMM on a CPU); autograd differentiates the GRU
+and MGU loops. The cell functions are written plainly, one equation per line.
 
 Taught in: chapter "LSTM and GRU".
 """
@@ -55,6 +56,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from . import _onednn
 
 __all__ = [
     "GRU",
@@ -186,20 +189,21 @@ class _LSTMLayerFunction(torch.autograd.Function):
         # float is exact, so v differs from torch.tanh(a_g) by rounding only). One kernel fewer per step.
         scale = _value_rows_doubled(w_ih, hidden)  # (4H, 1)
         b = _sum_bias(b_ih, b_hh)
-        gx = F.linear(x, w_ih * scale, None if b is None else b * scale[:, 0])  # (T, N, 4H), all steps
+        rows = x.reshape(seq_len * batch, x.shape[2])
+        b = None if b is None else b * scale[:, 0]
+        gates = _onednn.linear(rows, w_ih * scale, b).view(seq_len, batch, 4 * hidden)  # x W_ih'^T + b'
         w_hh_t = (w_hh * scale).t()  # (H, 4H)
-        gates = gx  # (T, N, 4H), step t turns gx[t] into the gate activations in place
         cells = x.new_empty(seq_len, batch, hidden)  # c_t
         tanh_cells = x.new_empty(seq_len, batch, hidden)  # tanh(c_t)
         outputs = x.new_empty(seq_len, batch, hidden)  # h_t
-        i_, f_, g_, o_ = (gates.view(seq_len, batch, 4, hidden)[:, :, k].unbind(0) for k in range(4))
+        # per-step views, made once: step t turns gates[t] into the gate activations in place
+        blocks = gates.view(seq_len, batch, 4, hidden).unbind(2)  # i, f, s_g, o: (T, N, H) views
+        steps = zip(gates, *(block.unbind(0) for block in blocks), cells, tanh_cells, outputs)
         h, c = h0, c0
-        for t in range(seq_len):
-            s = gates[t]  # (N, 4H): x_t W_ih'^T + b'
-            s.addmm_(h, w_hh_t).sigmoid_()  # i, f, sigmoid(2 a_g), o
-            c_t = torch.mul(f_[t], c, out=cells[t])
-            c_t.addcmul_(i_[t], g_[t], value=2.0).sub_(i_[t])  # f c + i (2 sigmoid(2 a_g) - 1) = f c + i v
-            h = torch.mul(o_[t], torch.tanh(c_t, out=tanh_cells[t]), out=outputs[t])
+        for s, i, f, s_g, o, c_t, tanh_c, h_t in steps:
+            s.addmm_(h, w_hh_t).sigmoid_()  # (N, 4H): i, f, s_g = sigmoid(2 a_g), o
+            torch.mul(f, c, out=c_t).addcmul_(i, s_g, value=2.0).sub_(i)  # f c + i (2 s_g - 1) = f c + i v
+            h = torch.mul(o, torch.tanh(c_t, out=tanh_c), out=h_t)
             c = c_t
         h_n, c_n = outputs[-1].clone(), cells[-1].clone()
         if any(ctx.needs_input_grad[:7]):
@@ -219,31 +223,40 @@ class _LSTMLayerFunction(torch.autograd.Function):
         dy = torch.zeros_like(outputs) if grad_output is None else grad_output
         if ctx.reverse:
             dy = dy.flip(0)
-        s4 = gates.view(seq_len, batch, 4, hidden)
-        i, f, sg, o = s4.unbind(2)  # (T, N, H) each
-        v = 2 * sg - 1  # the value v_t = tanh(a_g)
-        c_prev = torch.cat([c0.unsqueeze(0), cells[:-1]])  # c_{t-1}
-        # factors of dc_t (first three gate blocks) and of dh_t (output gate), for all steps at once
-        coef_c = torch.stack([v * i * (1 - i), c_prev * f * (1 - f), i * (1 - v * v)], dim=2)  # (T, N, 3, H)
-        coef_h = tanh_cells * o * (1 - o)  # (T, N, H)
-        highway = o * (1 - tanh_cells * tanh_cells)  # dc_t gets dh_t * o_t (1 - tanh^2 c_t)
+        i, f, s_g, o = gates.view(seq_len, batch, 4, hidden).unbind(2)  # (T, N, H) each
+        # The factors multiplying dc_t (blocks i, f, g) and dh_t (block o) in dz_t, for all steps at once,
+        # written into dz itself; the loop then multiplies them by dc_t and dh_t in place.
         dz = x.new_empty(seq_len, batch, 4, hidden)
-        dz_c, dz_o = dz[:, :, :3].unbind(0), dz[:, :, 3].unbind(0)
+        k_i, k_f, k_g, k_o = dz.unbind(2)
+        v = torch.mul(s_g, 2.0).sub_(1.0)  # the value v_t = tanh(a_g)
+        tmp = torch.addcmul(i, i, i, value=-1.0)  # i (1 - i)
+        torch.mul(tmp, v, out=k_i)  # v i (1 - i)
+        torch.addcmul(f, f, f, value=-1.0, out=tmp)  # f (1 - f)
+        torch.mul(tmp[1:], cells[:-1], out=k_f[1:])  # c_{t-1} f (1 - f)
+        torch.mul(tmp[0], c0, out=k_f[0])
+        torch.addcmul(i, i, v.mul_(v), value=-1.0, out=k_g)  # i (1 - v^2)
+        torch.addcmul(o, o, o, value=-1.0, out=tmp)  # o (1 - o)
+        torch.mul(tmp, tanh_cells, out=k_o)  # tanh(c_t) o (1 - o)
+        highway = torch.addcmul(o, o, tanh_cells * tanh_cells, value=-1.0)  # o (1 - tanh^2 c_t)
+        del v, tmp
         dz_flat = dz.view(seq_len, batch, 4 * hidden)
-        f_steps, coef_c, coef_h, highway = f.unbind(0), coef_c.unbind(0), coef_h.unbind(0), highway.unbind(0)
+        steps = zip(dy.unbind(0), dz_flat.unbind(0), dz[:, :, :3].unbind(0), k_o.unbind(0), highway.unbind(0))
+        f_steps = f.unbind(0)
         dh = dy[-1].clone() if grad_h_n is None else dy[-1] + grad_h_n  # (N, H), reused at every step
         dc = torch.zeros_like(h0) if grad_c_n is None else grad_c_n.clone()
-        for t in range(seq_len - 1, -1, -1):
-            if t < seq_len - 1:
-                torch.addmm(dy[t], dz_flat[t + 1], w_hh, out=dh)  # dh_t = dy_t + dz_{t+1} W_hh
+        dz_next = None
+        for t, (dy_t, dz_t, dz_ifg, dz_o, highway_t) in reversed(list(enumerate(steps))):
+            if dz_next is not None:
+                torch.addmm(dy_t, dz_next, w_hh, out=dh)  # dh_t = dy_t + dz_{t+1} W_hh
                 dc.mul_(f_steps[t + 1])  # the highway: dc_t = dc_{t+1} f_{t+1} + ...
-            dc.addcmul_(dh, highway[t])
-            torch.mul(dc.unsqueeze(1), coef_c[t], out=dz_c[t])
-            torch.mul(dh, coef_h[t], out=dz_o[t])
+            dc.addcmul_(dh, highway_t)
+            dz_ifg.mul_(dc.unsqueeze(1))
+            dz_o.mul_(dh)
+            dz_next = dz_t
         dz_rows = dz_flat.view(seq_len * batch, 4 * hidden)
         grad_x = grad_h0 = grad_c0 = grad_w_ih = grad_w_hh = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_x = torch.matmul(dz_flat, w_ih)  # (T, N, D)
+            grad_x = _onednn.linear(dz_rows, w_ih.t()).view(seq_len, batch, -1)  # dz_t W_ih: (T, N, D)
             if ctx.reverse:
                 grad_x = grad_x.flip(0)
         if ctx.needs_input_grad[1]:
@@ -251,10 +264,10 @@ class _LSTMLayerFunction(torch.autograd.Function):
         if ctx.needs_input_grad[2]:
             grad_c0 = dc * f_steps[0]
         if ctx.needs_input_grad[3]:
-            grad_w_ih = torch.mm(dz_rows.t(), x.reshape(seq_len * batch, -1))  # sum_t dz_t^T x_t
+            grad_w_ih = _onednn.outer_sum(dz_rows, x.reshape(seq_len * batch, -1))  # sum_t dz_t^T x_t
         if ctx.needs_input_grad[4]:
             h_prev = torch.cat([h0.unsqueeze(0), outputs[:-1]]).view(seq_len * batch, hidden)
-            grad_w_hh = torch.mm(dz_rows.t(), h_prev)  # sum_t dz_t^T h_{t-1}
+            grad_w_hh = _onednn.outer_sum(dz_rows, h_prev)  # sum_t dz_t^T h_{t-1}
         if ctx.needs_input_grad[5] or ctx.needs_input_grad[6]:
             grad_b = dz_rows.sum(0)
         grad_b_ih = grad_b if ctx.has_bias[0] and ctx.needs_input_grad[5] else None
