@@ -1,4 +1,4 @@
-"""The adding problem at T = 100, 150, 200: tanh RNN, IRNN and np-RNN, a reduced reproduction.
+"""The adding problem at T = 100, 150, 200: tanh RNN, IRNN, np-RNN, LSTM and GRU, a reduced reproduction.
 
 Le, Jaitly & Hinton (2015) and Talathi & Vartak (2015) train recurrent networks of 100 units on the adding
 problem with plain SGD, gradient clipping and up to millions of examples. This script runs the same
@@ -8,7 +8,10 @@ comparison on a budget that fits about ten minutes of two CPU cores:
   twice as fast here as the course's ``VanillaRNN`` with the same equations) and a linear read-out of the
   last state. Recurrent weights: ``tanh RNN`` a Gaussian N(0, 1/H) (``xavier_normal_``, spectral radius
   about 1) with tanh; ``IRNN`` the identity with relu; ``np-RNN`` Talathi & Vartak's matrix with relu. Input
-  and read-out weights ``xavier_normal_``, biases 0, all drawn with the course's ``lecture_lib.init``;
+  and read-out weights ``xavier_normal_``, biases 0, all drawn with the course's ``lecture_lib.init``.
+  ``LSTM (forget bias 1)`` and ``GRU`` are the course's ``lecture_lib.gated`` layers (Python loops, the
+  LSTM with its hand-written backward pass) with PyTorch's default uniform initialisation and, for the
+  LSTM, the forget-gate bias set to 1, as in the chapter on training recurrent networks;
 - training: Adam (lr 1e-3) instead of the papers' SGD, because SGD makes no visible progress in a few
   thousand steps; global gradient-norm clipping at 1 as in the papers; minibatches of 32 fresh sequences;
   ``steps`` updates; a run whose loss becomes NaN or infinite is stopped and counted as diverged;
@@ -18,9 +21,9 @@ comparison on a budget that fits about ten minutes of two CPU cores:
   network that remembers only one of the two marked values can do no better than Var(U) = 1/12 = 0.083, so
   0.05 requires using both.
 
-``run(device)`` trains every (length, model, seed) and returns one row per (length, model). The LSTM/GRU
-chapter extends the comparison by adding entries to ``MODELS`` (name -> ``constructor(input_size,
-hidden_size, generator)`` returning a module that maps x (T, N, D) to (N, 1)) or by passing ``models=``.
+``run(device)`` trains every (length, model, seed) and returns one row per (length, model). Other models
+join through ``MODELS`` (name -> ``constructor(input_size, hidden_size, generator)`` returning a module
+that maps x (T, N, D) to (N, 1)) or ``models=``.
 On the CPU the runs are spread over ``workers`` processes (default: two, or fewer cores), each with one
 torch thread; results do not depend on the number of workers.
 """
@@ -36,13 +39,14 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from lecture_lib.gated import GRU, LSTM
 from lecture_lib.init import identity_, np_rnn_, xavier_normal_
 from lecture_lib.rnn import clip_grad_norm_
 from lecture_lib.tasks import ADDING_BASELINE_MSE, adding_problem
 
-__all__ = ["TITLE", "TARGET", "MODELS", "SOLVED_MSE", "AddingRNN", "train_adding", "run"]
+__all__ = ["TITLE", "TARGET", "MODELS", "SOLVED_MSE", "AddingGated", "AddingRNN", "train_adding", "run"]
 
-TITLE = "Adding problem: tanh RNN, IRNN and np-RNN (a reduced reproduction)"
+TITLE = "Adding problem: tanh RNN, IRNN, np-RNN, LSTM and GRU (a reduced reproduction)"
 SOLVED_MSE = 0.05
 LENGTHS = (100, 150, 200)
 SEEDS = (0, 1, 2)
@@ -101,10 +105,56 @@ def np_rnn(input_size: int, hidden_size: int, generator: torch.Generator) -> nn.
     return _build(input_size, hidden_size, generator, "relu", lambda W, g: np_rnn_(W, generator=g))
 
 
+class AddingGated(nn.Module):
+    """One gated layer (``lecture_lib.gated.LSTM`` or ``GRU``) and a linear read-out: x (T, N, D) -> (N, 1)."""
+
+    def __init__(self, layer: nn.Module) -> None:
+        super().__init__()
+        self.layer = layer
+        self.readout = nn.Linear(layer.hidden_size, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        states, _ = self.layer(x)  # (T, N, H)
+        return self.readout(states[-1])  # (N, 1)
+
+
+def _build_gated(
+    layer_class: type[nn.Module],
+    input_size: int,
+    hidden_size: int,
+    generator: torch.Generator,
+    forget_bias=None,
+) -> AddingGated:
+    """PyTorch's default U(-1/sqrt(H), 1/sqrt(H)) for the layer, drawn from ``generator``; read-out as above."""
+    model = AddingGated(layer_class(input_size, hidden_size))
+    bound = 1 / math.sqrt(hidden_size)
+    with torch.no_grad():
+        for p in model.layer.parameters():
+            p.uniform_(-bound, bound, generator=generator)
+        xavier_normal_(model.readout.weight, generator=generator)
+        model.readout.bias.zero_()
+        if forget_bias is not None:  # rows [H, 2H) of (i, f, g, o): the forget gate, one bias set to it
+            model.layer.bias_ih_l0[hidden_size : 2 * hidden_size] = forget_bias
+            model.layer.bias_hh_l0[hidden_size : 2 * hidden_size] = 0.0
+    return model
+
+
+def lstm(input_size: int, hidden_size: int, generator: torch.Generator) -> nn.Module:
+    """The course's LSTM with forget-gate bias 1 (Gers et al. 2000; Jozefowicz et al. 2015)."""
+    return _build_gated(LSTM, input_size, hidden_size, generator, forget_bias=1.0)
+
+
+def gru(input_size: int, hidden_size: int, generator: torch.Generator) -> nn.Module:
+    """The course's GRU (PyTorch's reset-after form), default initialisation."""
+    return _build_gated(GRU, input_size, hidden_size, generator)
+
+
 MODELS: dict[str, Callable[[int, int, torch.Generator], nn.Module]] = {
     "tanh RNN": tanh_rnn,
     "IRNN": irnn,
     "np-RNN (relu)": np_rnn,
+    "LSTM (forget bias 1)": lstm,
+    "GRU": gru,
 }
 
 
