@@ -5,12 +5,18 @@ One layer, T=100, N=32, D=64, H=128, float32, the same weights on both sides. Ro
   initial state and every parameter;
 - "forward (no grad)": the output only, under ``torch.no_grad()``.
 The error column is the largest absolute difference over the output, the final state and all gradients.
+On the CPU each row is repeated against PyTorch's module with oneDNN switched off
+(``torch.backends.mkldnn.flags(enabled=False)``): PyTorch then runs its own step-by-step LSTM/GRU, the
+like-for-like comparison for a loop over time (the target is stated against the default, fused one).
 On the CPU every row is measured with PyTorch's thread count and again with one thread (the per-step
 operations are too small to share between threads, so one thread is the steadier comparison on a busy
 machine); the thread count is recorded in every row and restored afterwards.
 """
 
 from __future__ import annotations
+
+import contextlib
+import warnings
 
 import torch
 from _timing import time_pair
@@ -23,6 +29,15 @@ TARGET = "ratio <= 2 on CPU (forward + backward); on CUDA the ratio against cuDN
 
 T, N, D, H = 100, 32, 64, 128
 REPEAT = 9
+
+
+@contextlib.contextmanager
+def _onednn_off():
+    """PyTorch without oneDNN (its flags() warns about an unrelated TF32 setting: silenced)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with torch.backends.mkldnn.flags(enabled=False):
+            yield
 
 
 def _flatten(out: tuple) -> list[torch.Tensor]:
@@ -77,24 +92,30 @@ def _run(device: torch.device) -> list[dict]:
         mine, theirs = forward_backward(ours), forward_backward(reference)
         error = max(float((a - b).abs().max()) for a, b in zip(mine, theirs))
         ref_label = f"nn.{name} ({'cuDNN' if device.type == 'cuda' else device.type})"
-        for case, fn in (("forward + backward", forward_backward), ("forward (no grad)", forward)):
-            t_ours, t_ref = time_pair(
-                lambda fn=fn, m=ours: fn(m),
-                lambda fn=fn, m=reference: fn(m),
-                device=device,
-                repeat=REPEAT,
-                warmup=2,
-            )
-            rows.append(
-                {
-                    "case": f"{name}, {case}, T={T} N={N} D={D} H={H}",
-                    "reference": ref_label,
-                    "dtype": str(dtype).replace("torch.", ""),
-                    "threads": torch.get_num_threads(),
-                    "ours (ms)": round(t_ours * 1e3, 3),
-                    "reference (ms)": round(t_ref * 1e3, 3),
-                    "ratio": round(t_ours / t_ref, 3),
-                    "max abs error": float(f"{error:.3g}"),
-                }
-            )
+        references = [(ref_label, contextlib.nullcontext)]
+        if device.type == "cpu" and torch.backends.mkldnn.is_available():
+            # PyTorch's own step-by-step kernel, without oneDNN's fused RNN: the like-for-like comparison
+            references.append((f"nn.{name} (cpu, oneDNN off)", _onednn_off))
+        for label, context in references:
+            for case, fn in (("forward + backward", forward_backward), ("forward (no grad)", forward)):
+
+                def reference_call(fn=fn, m=reference, context=context):
+                    with context():
+                        return fn(m)
+
+                t_ours, t_ref = time_pair(
+                    lambda fn=fn, m=ours: fn(m), reference_call, device=device, repeat=REPEAT, warmup=2
+                )
+                rows.append(
+                    {
+                        "case": f"{name}, {case}, T={T} N={N} D={D} H={H}",
+                        "reference": label,
+                        "dtype": str(dtype).replace("torch.", ""),
+                        "threads": torch.get_num_threads(),
+                        "ours (ms)": round(t_ours * 1e3, 3),
+                        "reference (ms)": round(t_ref * 1e3, 3),
+                        "ratio": round(t_ours / t_ref, 3),
+                        "max abs error": float(f"{error:.3g}"),
+                    }
+                )
     return rows

@@ -225,31 +225,31 @@ class _LSTMLayerFunction(torch.autograd.Function):
             dy = dy.flip(0)
         i, f, s_g, o = gates.view(seq_len, batch, 4, hidden).unbind(2)  # (T, N, H) each
         # The factors multiplying dc_t (blocks i, f, g) and dh_t (block o) in dz_t, for all steps at once,
-        # written into dz itself; the loop then multiplies them by dc_t and dh_t in place.
+        # written into dz itself (no other large buffer: fresh memory is slow to touch); the loop then
+        # multiplies them by dc_t and dh_t in place.
         dz = x.new_empty(seq_len, batch, 4, hidden)
         k_i, k_f, k_g, k_o = dz.unbind(2)
-        v = torch.mul(s_g, 2.0).sub_(1.0)  # the value v_t = tanh(a_g)
-        tmp = torch.addcmul(i, i, i, value=-1.0)  # i (1 - i)
-        torch.mul(tmp, v, out=k_i)  # v i (1 - i)
-        torch.addcmul(f, f, f, value=-1.0, out=tmp)  # f (1 - f)
-        torch.mul(tmp[1:], cells[:-1], out=k_f[1:])  # c_{t-1} f (1 - f)
-        torch.mul(tmp[0], c0, out=k_f[0])
-        torch.addcmul(i, i, v.mul_(v), value=-1.0, out=k_g)  # i (1 - v^2)
-        torch.addcmul(o, o, o, value=-1.0, out=tmp)  # o (1 - o)
-        torch.mul(tmp, tanh_cells, out=k_o)  # tanh(c_t) o (1 - o)
-        highway = torch.addcmul(o, o, tanh_cells * tanh_cells, value=-1.0)  # o (1 - tanh^2 c_t)
-        del v, tmp
+        torch.mul(s_g, 2.0, out=k_i).sub_(1.0).mul_(i)  # v i, with the value v = 2 s_g - 1 = tanh(a_g)
+        k_i.addcmul_(k_i, i, value=-1.0)  # v i (1 - i)
+        torch.mul(s_g, 2.0, out=k_g).sub_(1.0)  # v
+        torch.addcmul(i, i, k_g.mul_(k_g), value=-1.0, out=k_g)  # i (1 - v^2)
+        torch.mul(f[1:], cells[:-1], out=k_f[1:])  # f c_{t-1}
+        torch.mul(f[0], c0, out=k_f[0])
+        k_f.addcmul_(k_f, f, value=-1.0)  # c_{t-1} f (1 - f)
+        torch.mul(o, tanh_cells, out=k_o).addcmul_(k_o, o, value=-1.0)  # tanh(c_t) o (1 - o)
         dz_flat = dz.view(seq_len, batch, 4 * hidden)
-        steps = zip(dy.unbind(0), dz_flat.unbind(0), dz[:, :, :3].unbind(0), k_o.unbind(0), highway.unbind(0))
+        steps = zip(dy, dz_flat, dz[:, :, :3], k_o, o, tanh_cells)
         f_steps = f.unbind(0)
         dh = dy[-1].clone() if grad_h_n is None else dy[-1] + grad_h_n  # (N, H), reused at every step
         dc = torch.zeros_like(h0) if grad_c_n is None else grad_c_n.clone()
+        dh_o = torch.empty_like(dc)  # dh_t o_t, per step
         dz_next = None
-        for t, (dy_t, dz_t, dz_ifg, dz_o, highway_t) in reversed(list(enumerate(steps))):
+        for t, (dy_t, dz_t, dz_ifg, dz_o, o_t, tanh_c) in reversed(list(enumerate(steps))):
             if dz_next is not None:
                 torch.addmm(dy_t, dz_next, w_hh, out=dh)  # dh_t = dy_t + dz_{t+1} W_hh
                 dc.mul_(f_steps[t + 1])  # the highway: dc_t = dc_{t+1} f_{t+1} + ...
-            dc.addcmul_(dh, highway_t)
+            torch.mul(dh, o_t, out=dh_o)
+            dc.add_(dh_o).addcmul_(dh_o, tanh_c.square(), value=-1.0)  # ... + dh_t o_t (1 - tanh^2 c_t)
             dz_ifg.mul_(dc.unsqueeze(1))
             dz_o.mul_(dh)
             dz_next = dz_t
