@@ -523,8 +523,8 @@ def conv_transpose2d_col2im(
     columns j*s - p + d*v, cropping what falls in the padding: the distribution view for all pixels at once.
 
     This is how a transposed convolution was long computed (a GEMM, then col2im). Its cost is the column
-    tensor (N, C_out * kH * kW, H * W), kH * kW times larger than the input's worth of output channels,
-    written and read back once forward and once backward; :func:`conv_transpose2d` never builds it.
+    tensor (N, C_out * kH * kW, H * W), kH * kW numbers per output channel and input pixel, written and
+    read back once forward and once backward; :func:`conv_transpose2d` never builds it.
     Large products run as a 1 x 1 grouped convolution, which *is* W_g^T @ X_g at every pixel (see
     ``_per_group_product``), and col2im is written tap by tap, grouped by stride phase, so that it is
     made of vectorised adds (``F.fold`` runs on one core). The backward pass comes from autograd for the
