@@ -5,7 +5,8 @@ while ``nn.LSTM``, ``F.conv2d`` and ``F.conv_transpose2d`` run on oneDNN's own k
 processors (the course's AMD EPYC among them) oneDNN's are two to four times faster on the products an
 LSTM layer makes outside its time loop. A product rows @ W^T *is* a 1 x 1 convolution whose pixels are the
 rows and whose channels are the columns, so writing it as one reaches oneDNN with the same arithmetic.
-Below ``MIN_MACS`` multiply-adds, and for other dtypes or devices, plain ``torch.matmul`` is used.
+Below ``MIN_MACS`` multiply-adds, and for other dtypes or devices, plain ``F.linear`` and ``@`` are used.
+(``transposed_conv.conv_transpose2d_col2im`` uses the same identity for its grouped product.)
 
 Used by: ``lecture_lib.gated`` (the LSTM layer's input projection and weight gradients).
 """
@@ -16,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-#: products smaller than this many multiply-adds run as torch.matmul
+#: products smaller than this many multiply-adds run as F.linear or @
 MIN_MACS = 1 << 24
 
 

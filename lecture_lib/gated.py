@@ -208,7 +208,7 @@ class _LSTMLayerFunction(torch.autograd.Function):
         h_n, c_n = outputs[-1].clone(), cells[-1].clone()
         if any(ctx.needs_input_grad[:7]):
             ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, cells, tanh_cells, outputs)
-        ctx.reverse, ctx.has_bias = reverse, (b_ih is not None, b_hh is not None)
+        ctx.reverse = reverse
         return (outputs.flip(0) if reverse else outputs), h_n, c_n
 
     @staticmethod
@@ -270,8 +270,8 @@ class _LSTMLayerFunction(torch.autograd.Function):
             grad_w_hh = _onednn.outer_sum(dz_rows, h_prev)  # sum_t dz_t^T h_{t-1}
         if ctx.needs_input_grad[5] or ctx.needs_input_grad[6]:
             grad_b = dz_rows.sum(0)
-        grad_b_ih = grad_b if ctx.has_bias[0] and ctx.needs_input_grad[5] else None
-        grad_b_hh = grad_b if ctx.has_bias[1] and ctx.needs_input_grad[6] else None
+        grad_b_ih = grad_b if ctx.needs_input_grad[5] else None  # False when the bias is None
+        grad_b_hh = grad_b if ctx.needs_input_grad[6] else None
         return grad_x, grad_h0, grad_c0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh, None
 
 

@@ -722,7 +722,7 @@ class _SubPixelConvTranspose2d(torch.autograd.Function):
         weight_oi = weight.reshape(groups, c_in // groups, c_out_g, k_h, k_w).transpose(1, 2)
         weight_oi = weight_oi.reshape(groups * c_out_g, c_in // groups, k_h, k_w)
         ctx.save_for_backward(x, weight)
-        ctx.args = (stride, padding, dilation, groups, bias is not None)
+        ctx.args = (stride, padding, dilation, groups)
         if stride == (1, 1) or n * c_in * c_out_g * h * w * k_h * k_w >= _PER_PHASE_MIN_MACS:
             planes = _phase_by_phase(x, weight_oi, bias, plan_h, plan_w, groups)
             return _interleave(planes, stride[0], stride[1], *out_size)
@@ -731,7 +731,7 @@ class _SubPixelConvTranspose2d(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         x, weight = ctx.saved_tensors
-        stride, padding, dilation, groups, has_bias = ctx.args
+        stride, padding, dilation, groups = ctx.args
         grad_x = grad_weight = grad_bias = None
         h, w = x.shape[2:]
         if ctx.needs_input_grad[0]:
@@ -746,7 +746,7 @@ class _SubPixelConvTranspose2d(torch.autograd.Function):
             grad_weight = torch.nn.grad.conv2d_weight(
                 grad_out, weight.shape, x_c, stride, padding, dilation, groups
             )
-        if has_bias and ctx.needs_input_grad[2]:
+        if ctx.needs_input_grad[2]:  # False when bias is None
             grad_bias = grad_out.sum(dim=(0, 2, 3))
         return grad_x, grad_weight, grad_bias, None, None, None, None, None
 
