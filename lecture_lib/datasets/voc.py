@@ -361,16 +361,17 @@ def _check_files(split_file: Path, ids: list[str], folder: Path, suffix: str, wh
     return [folder / (i + suffix) for i in ids]
 
 
-class VOCSegmentation(Dataset):
-    """VOC semantic segmentation: ``(image (3, H, W) float in [0, 1], mask (H, W) int64, 255 = void)``.
+class _VOCDataset(Dataset):
+    """What both VOC datasets share: the split file, and an image and a target file per id, all checked.
 
-    Reads ``<root>/VOCdevkit/VOC<year>/ImageSets/Segmentation/<image_set>.txt`` and, for each id,
-    ``JPEGImages/<id>.jpg`` and ``SegmentationClass/<id>.png``. Every listed file is checked to exist when
-    the dataset is built; each mask is checked when read (palette mode, the image's size, values in
-    ``0..20`` or 255). ``transforms(image, mask)`` returns the transformed pair.
-
-    Taught in: chapters "Pascal VOC and COCO" and "Segmentation".
+    Subclasses name the split folder (``ImageSets/<_split_folder>/<image_set>.txt``) and the folder, suffix
+    and kind of their target files (kept in ``targets``), and read one item in ``__getitem__``.
     """
+
+    _split_folder: str
+    _target_folder: str
+    _target_suffix: str
+    _target_kind: str
 
     def __init__(
         self,
@@ -383,13 +384,34 @@ class VOCSegmentation(Dataset):
             raise TypeError(f"transforms={transforms!r} must be callable (image, target) -> (image, target)")
         base = _year_dir(root, year)
         self.root, self.year, self.image_set, self.transforms = Path(root), year, image_set, transforms
-        self.split_file, self.ids = _read_split(base, "Segmentation", image_set)
+        self.split_file, self.ids = _read_split(base, self._split_folder, image_set)
         self.images = _check_files(self.split_file, self.ids, base / "JPEGImages", ".jpg", "image")
-        self.masks = _check_files(self.split_file, self.ids, base / "SegmentationClass", ".png", "mask")
+        self.targets = _check_files(
+            self.split_file, self.ids, base / self._target_folder, self._target_suffix, self._target_kind
+        )
         self.classes = VOC_CLASSES
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+class VOCSegmentation(_VOCDataset):
+    """VOC semantic segmentation: ``(image (3, H, W) float in [0, 1], mask (H, W) int64, 255 = void)``.
+
+    Reads ``<root>/VOCdevkit/VOC<year>/ImageSets/Segmentation/<image_set>.txt`` and, for each id,
+    ``JPEGImages/<id>.jpg`` and ``SegmentationClass/<id>.png``. Every listed file is checked to exist when
+    the dataset is built; each mask is checked when read (palette mode, the image's size, values in
+    ``0..20`` or 255). ``transforms(image, mask)`` returns the transformed pair.
+
+    Taught in: chapters "Pascal VOC and COCO" and "Segmentation".
+    """
+
+    _split_folder, _target_folder, _target_suffix, _target_kind = "Segmentation", "SegmentationClass", ".png", "mask"
+
+    @property
+    def masks(self) -> list[Path]:
+        """The mask file of each id: ``SegmentationClass/<id>.png``."""
+        return self.targets
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
         image = read_image(self.images[index])  # (3, H, W)
@@ -399,7 +421,7 @@ class VOCSegmentation(Dataset):
         return image, mask
 
 
-class VOCDetection(Dataset):
+class VOCDetection(_VOCDataset):
     """VOC detection: ``(image (3, H, W) float in [0, 1], target)``.
 
     ``target`` holds ``boxes`` float32 ``(K, 4)`` xyxy in 0-based continuous pixel coordinates (converted
@@ -412,24 +434,12 @@ class VOCDetection(Dataset):
     Taught in: chapter "Pascal VOC and COCO".
     """
 
-    def __init__(
-        self,
-        root: str | os.PathLike,
-        year: str = "2012",
-        image_set: str = "train",
-        transforms: Transforms | None = None,
-    ) -> None:
-        if transforms is not None and not callable(transforms):
-            raise TypeError(f"transforms={transforms!r} must be callable (image, target) -> (image, target)")
-        base = _year_dir(root, year)
-        self.root, self.year, self.image_set, self.transforms = Path(root), year, image_set, transforms
-        self.split_file, self.ids = _read_split(base, "Main", image_set)
-        self.images = _check_files(self.split_file, self.ids, base / "JPEGImages", ".jpg", "image")
-        self.annotations = _check_files(self.split_file, self.ids, base / "Annotations", ".xml", "annotation")
-        self.classes = VOC_CLASSES
+    _split_folder, _target_folder, _target_suffix, _target_kind = "Main", "Annotations", ".xml", "annotation"
 
-    def __len__(self) -> int:
-        return len(self.ids)
+    @property
+    def annotations(self) -> list[Path]:
+        """The annotation file of each id: ``Annotations/<id>.xml``."""
+        return self.targets
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
         image = read_image(self.images[index])  # (3, H, W)
