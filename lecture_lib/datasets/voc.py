@@ -406,7 +406,8 @@ class VOCSegmentation(_VOCDataset):
     Taught in: chapters "Pascal VOC and COCO" and "Segmentation".
     """
 
-    _split_folder, _target_folder, _target_suffix, _target_kind = "Segmentation", "SegmentationClass", ".png", "mask"
+    _split_folder = "Segmentation"
+    _target_folder, _target_suffix, _target_kind = "SegmentationClass", ".png", "mask"
 
     @property
     def masks(self) -> list[Path]:
@@ -434,7 +435,8 @@ class VOCDetection(_VOCDataset):
     Taught in: chapter "Pascal VOC and COCO".
     """
 
-    _split_folder, _target_folder, _target_suffix, _target_kind = "Main", "Annotations", ".xml", "annotation"
+    _split_folder = "Main"
+    _target_folder, _target_suffix, _target_kind = "Annotations", ".xml", "annotation"
 
     @property
     def annotations(self) -> list[Path]:
