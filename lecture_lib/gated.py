@@ -196,11 +196,12 @@ class _LSTMLayerFunction(torch.autograd.Function):
         cells = x.new_empty(seq_len, batch, hidden)  # c_t
         tanh_cells = x.new_empty(seq_len, batch, hidden)  # tanh(c_t)
         outputs = x.new_empty(seq_len, batch, hidden)  # h_t
-        # per-step views, made once: step t turns gates[t] into the gate activations in place
+        # Per-step views, made once with unbind (iterating over a tensor makes each view in Python, several
+        # times slower). Step t turns gates[t] into the gate activations in place.
         blocks = gates.view(seq_len, batch, 4, hidden).unbind(2)  # i, f, s_g, o: (T, N, H) views
-        steps = zip(gates, *(block.unbind(0) for block in blocks), cells, tanh_cells, outputs)
+        per_step = (gates, *blocks, cells, tanh_cells, outputs)
         h, c = h0, c0
-        for s, i, f, s_g, o, c_t, tanh_c, h_t in steps:
+        for s, i, f, s_g, o, c_t, tanh_c, h_t in zip(*(t.unbind(0) for t in per_step)):
             s.addmm_(h, w_hh_t).sigmoid_()  # (N, 4H): i, f, s_g = sigmoid(2 a_g), o
             torch.mul(f, c, out=c_t).addcmul_(i, s_g, value=2.0).sub_(i)  # f c + i (2 s_g - 1) = f c + i v
             h = torch.mul(o, torch.tanh(c_t, out=tanh_c), out=h_t)
@@ -223,36 +224,35 @@ class _LSTMLayerFunction(torch.autograd.Function):
         dy = torch.zeros_like(outputs) if grad_output is None else grad_output
         if ctx.reverse:
             dy = dy.flip(0)
-        i, f, s_g, o = gates.view(seq_len, batch, 4, hidden).unbind(2)  # (T, N, H) each
+        s = gates.view(seq_len, batch, 4, hidden)  # the activations i, f, s_g, o
+        i, f, s_g, o = s.unbind(2)  # (T, N, H) each
         # The factors multiplying dc_t (blocks i, f, g) and dh_t (block o) in dz_t, for all steps at once,
-        # written into dz itself (no other large buffer: fresh memory is slow to touch); the loop then
-        # multiplies them by dc_t and dh_t in place.
-        dz = x.new_empty(seq_len, batch, 4, hidden)
+        # written into dz itself; the loop then multiplies them by dc_t and dh_t in place. All four start
+        # from s (1 - s): the sigmoid's derivative for i, f, o, and for the value block
+        # 1 - v^2 = 4 s_g (1 - s_g), since v = 2 s_g - 1. Ten whole-sequence operations in all.
+        dz = torch.addcmul(s, s, s, value=-1.0)  # (T, N, 4, H): s (1 - s)
         k_i, k_f, k_g, k_o = dz.unbind(2)
-        torch.mul(s_g, 2.0, out=k_i).sub_(1.0).mul_(i)  # v i, with the value v = 2 s_g - 1 = tanh(a_g)
-        k_i.addcmul_(k_i, i, value=-1.0)  # v i (1 - i)
-        torch.mul(s_g, 2.0, out=k_g).sub_(1.0)  # v
-        torch.addcmul(i, i, k_g.mul_(k_g), value=-1.0, out=k_g)  # i (1 - v^2)
-        torch.mul(f[1:], cells[:-1], out=k_f[1:])  # f c_{t-1}
-        torch.mul(f[0], c0, out=k_f[0])
-        k_f.addcmul_(k_f, f, value=-1.0)  # c_{t-1} f (1 - f)
-        torch.mul(o, tanh_cells, out=k_o).addcmul_(k_o, o, value=-1.0)  # tanh(c_t) o (1 - o)
+        k_i.addcmul_(k_i, s_g, value=-2.0).neg_()  # i (1 - i) v, with v = 2 s_g - 1
+        k_f[1:].mul_(cells[:-1])  # f (1 - f) c_{t-1}
+        k_f[0].mul_(c0)
+        k_g.mul_(i).mul_(4.0)  # i (1 - v^2)
+        k_o.mul_(tanh_cells)  # o (1 - o) tanh(c_t)
+        q = tanh_cells.square()
+        torch.addcmul(o, o, q, value=-1.0, out=q)  # o_t (1 - tanh^2 c_t): dh_t's share of dc_t
         dz_flat = dz.view(seq_len, batch, 4 * hidden)
-        steps = zip(dy, dz_flat, dz[:, :, :3], k_o, o, tanh_cells)
-        f_steps = f.unbind(0)
+        steps = list(zip(*(t.unbind(0) for t in (dy, dz_flat, dz[:, :, :3], k_o, q, f))))
         dh = dy[-1].clone() if grad_h_n is None else dy[-1] + grad_h_n  # (N, H), reused at every step
         dc = torch.zeros_like(h0) if grad_c_n is None else grad_c_n.clone()
-        dh_o = torch.empty_like(dc)  # dh_t o_t, per step
-        dz_next = None
-        for t, (dy_t, dz_t, dz_ifg, dz_o, o_t, tanh_c) in reversed(list(enumerate(steps))):
-            if dz_next is not None:
+        dc_blocks = dc.unsqueeze(1)  # (N, 1, H): dc_t for the i, f, g blocks at once
+        for t in range(seq_len - 1, -1, -1):
+            dy_t, _, dz_ifg, dz_o, q_t, _ = steps[t]
+            if t < seq_len - 1:
+                _, dz_next, _, _, _, f_next = steps[t + 1]
                 torch.addmm(dy_t, dz_next, w_hh, out=dh)  # dh_t = dy_t + dz_{t+1} W_hh
-                dc.mul_(f_steps[t + 1])  # the highway: dc_t = dc_{t+1} f_{t+1} + ...
-            torch.mul(dh, o_t, out=dh_o)
-            dc.add_(dh_o).addcmul_(dh_o, tanh_c.square(), value=-1.0)  # ... + dh_t o_t (1 - tanh^2 c_t)
-            dz_ifg.mul_(dc.unsqueeze(1))
+                dc.mul_(f_next)  # the highway: dc_t = dc_{t+1} f_{t+1} + ...
+            dc.addcmul_(dh, q_t)  # ... + dh_t o_t (1 - tanh^2 c_t)
+            dz_ifg.mul_(dc_blocks)
             dz_o.mul_(dh)
-            dz_next = dz_t
         dz_rows = dz_flat.view(seq_len * batch, 4 * hidden)
         grad_x = grad_h0 = grad_c0 = grad_w_ih = grad_w_hh = grad_b = None
         if ctx.needs_input_grad[0]:
@@ -262,12 +262,14 @@ class _LSTMLayerFunction(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             grad_h0 = torch.mm(dz_flat[0], w_hh)
         if ctx.needs_input_grad[2]:
-            grad_c0 = dc * f_steps[0]
+            grad_c0 = dc * f[0]
         if ctx.needs_input_grad[3]:
             grad_w_ih = _onednn.outer_sum(dz_rows, x.reshape(seq_len * batch, -1))  # sum_t dz_t^T x_t
         if ctx.needs_input_grad[4]:
-            h_prev = torch.cat([h0.unsqueeze(0), outputs[:-1]]).view(seq_len * batch, hidden)
-            grad_w_hh = _onednn.outer_sum(dz_rows, h_prev)  # sum_t dz_t^T h_{t-1}
+            grad_w_hh = dz_flat[0].t() @ h0  # sum_t dz_t^T h_{t-1}: t = 0, then the others in one product
+            if seq_len > 1:
+                h_prev = outputs[:-1].reshape((seq_len - 1) * batch, hidden)
+                grad_w_hh += _onednn.outer_sum(dz_rows[batch:], h_prev)
         if ctx.needs_input_grad[5] or ctx.needs_input_grad[6]:
             grad_b = dz_rows.sum(0)
         grad_b_ih = grad_b if ctx.needs_input_grad[5] else None  # False when the bias is None
