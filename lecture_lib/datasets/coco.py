@@ -309,7 +309,8 @@ def rle_counts_from_string(counts: str | bytes) -> list[int]:
 
     Each run is written as a little-endian sequence of 5-bit groups, one character per group
     (``chr(group + 48)``, bit 0x20 = "another group follows", bit 0x10 of the last group = sign); from the
-    third run on, the value stored is the difference to the run two places before (``counts[i - 2]``).
+    fourth run on (index 3, as pycocotools' ``rleToString``), the value stored is the difference to the run
+    two places before (``counts[i - 2]``).
 
     Taught in: chapter "Pascal VOC and COCO".
     """
