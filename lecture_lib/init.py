@@ -156,7 +156,8 @@ def identity_(W: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
 
     Shapes: W (H, H) (a rectangular (m, n) matrix gets ones on its main diagonal, as ``nn.init.eye_``).
     With relu units, W_rec = I and b = 0 make the network copy its state forward at the start of
-    training: every eigenvalue is 1, so gradients are neither attenuated nor amplified through time.
+    training: every eigenvalue is 1, so gradients are neither attenuated nor amplified through time while
+    the relu units stay active (a unit that switches off cuts the gradient through it).
 
     Taught in: chapter "Initialisation".
     """
@@ -170,7 +171,7 @@ def identity_(W: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
 
 
 def np_rnn_(W: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Fill a square matrix in place with the np-RNN initialisation of Talathi & Vartak (2016); returns it.
+    """Fill a square matrix in place with the np-RNN initialisation of Talathi & Vartak (2015); returns it.
 
     Shapes: W (H, H). Formula: R ~ N(0, 1) of shape (H, H), A = R^T R / H, W = (A + I) / lambda_max(A + I).
     A is symmetric positive semi-definite, so the eigenvalues of A + I are >= 1 and those of W lie in
