@@ -1,10 +1,11 @@
 """Device selection and seeding: the two calls every chapter starts with.
 
-Taught in: every chapter's first cell (see the introduction, "Running the course").
+Taught in: every chapter's first cell (see the introduction, "Running the chapters").
 """
 
 from __future__ import annotations
 
+import numbers
 import os
 import random
 
@@ -35,8 +36,10 @@ def get_device(prefer: str | None = None) -> torch.device:
         >>> get_device("cpu")
         device(type='cpu')
     """
+    source = "prefer"
     if prefer is None:
         prefer = os.environ.get("LECTURE_LIB_DEVICE") or None
+        source = "LECTURE_LIB_DEVICE"
     if prefer is None:
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -44,13 +47,15 @@ def get_device(prefer: str | None = None) -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if not isinstance(prefer, str) or prefer not in _KNOWN_DEVICES:
-        raise ValueError(f"prefer={prefer!r} is not a known device; expected one of {_KNOWN_DEVICES} or None")
+        raise ValueError(
+            f"{source}={prefer!r} is not a known device; expected one of {_KNOWN_DEVICES} or None"
+        )
     if prefer == "cuda" and not torch.cuda.is_available():
         raise ValueError(
-            "prefer='cuda' but CUDA is not available on this machine (torch.cuda.is_available() is False)"
+            f"{source}='cuda' but CUDA is not available on this machine (torch.cuda.is_available() is False)"
         )
     if prefer == "mps" and not _mps_available():
-        raise ValueError("prefer='mps' but Apple MPS is not available on this machine")
+        raise ValueError(f"{source}='mps' but Apple MPS is not available on this machine")
     return torch.device(prefer)
 
 
@@ -60,8 +65,9 @@ def seed_everything(seed: int) -> None:
     Args:
         seed: a non-negative integer below 2**32.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
         raise ValueError(f"seed={seed!r} must be an integer in [0, 2**32)")
+    seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device

@@ -51,6 +51,7 @@ Taught in: chapter "LSTM and GRU".
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -101,6 +102,9 @@ def _check_cell_args(
     for label, t in (("input", x), ("w_ih", w_ih), ("w_hh", w_hh), *states.items()):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}: {label} must be a torch.Tensor, got {type(t).__name__}")
+    for label, t in (("b_ih", b_ih), ("b_hh", b_hh)):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"{name}: {label} must be a torch.Tensor or None, got {type(t).__name__}")
     if w_ih.dim() != 2 or w_ih.shape[0] % n_gates != 0 or w_ih.shape[0] == 0:
         raise ValueError(
             f"{name}: w_ih has shape {tuple(w_ih.shape)}, expected ({n_gates} * hidden_size, input_size)"
@@ -569,6 +573,13 @@ class _GatedRNNBase(nn.Module):
         self.num_layers = _check_size("num_layers", num_layers, 1)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
             raise ValueError(f"dropout={dropout!r} must be a number in [0, 1]")
+        if dropout > 0 and num_layers == 1:  # as torch.nn warns: there is no layer after which to drop
+            warnings.warn(
+                f"{type(self).__name__}: dropout={dropout} has no effect with num_layers=1 (dropout acts on "
+                "the outputs of every layer but the last)",
+                UserWarning,
+                stacklevel=2,
+            )
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         self.dropout = float(dropout)
@@ -783,7 +794,12 @@ class LSTM(_GatedRNNBase):
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
     ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-            raise TypeError(f"LSTM: hx must be a pair (h_0, c_0) of tensors, got {type(hx).__name__}")
+            got = (
+                f"a {type(hx).__name__} of length {len(hx)}"
+                if isinstance(hx, (tuple, list))
+                else type(hx).__name__
+            )
+            raise TypeError(f"LSTM: hx must be a pair (h_0, c_0) of tensors, got {got}")
         output, (h_n, c_n) = self._forward(input, hx)
         return output, (h_n, c_n)
 

@@ -14,6 +14,7 @@ Taught in: chapter "Initialisation".
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -43,6 +44,14 @@ def _check_tensor(tensor: object) -> torch.Tensor:
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
     return tensor
+
+
+def _check_gain(gain: object, nonnegative: bool) -> float:
+    if isinstance(gain, bool) or not isinstance(gain, numbers.Real) or not math.isfinite(gain):
+        raise ValueError(f"gain={gain!r} must be a finite real number")
+    if nonnegative and gain < 0:
+        raise ValueError(f"gain={gain!r} must be >= 0 (it scales a standard deviation)")
+    return float(gain)
 
 
 def calculate_fans(tensor: torch.Tensor) -> tuple[int, int]:
@@ -103,7 +112,7 @@ def xavier_uniform_(
     fan_in, fan_out = calculate_fans(tensor)
     if tensor.numel() == 0:  # nothing to fill (torch warns and returns it too)
         return tensor
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    bound = _check_gain(gain, nonnegative=True) * math.sqrt(6.0 / (fan_in + fan_out))
     with torch.no_grad():
         return tensor.uniform_(-bound, bound, generator=generator)
 
@@ -120,7 +129,7 @@ def xavier_normal_(
     fan_in, fan_out = calculate_fans(tensor)
     if tensor.numel() == 0:
         return tensor
-    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    std = _check_gain(gain, nonnegative=True) * math.sqrt(2.0 / (fan_in + fan_out))
     with torch.no_grad():
         return tensor.normal_(0.0, std, generator=generator)
 
@@ -164,6 +173,7 @@ def identity_(W: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
     _check_tensor(W)
     if W.ndim != 2:
         raise ValueError(f"W has shape {tuple(W.shape)}; identity_ expects a 2-d matrix")
+    gain = _check_gain(gain, nonnegative=False)
     with torch.no_grad():
         W.zero_()
         W.diagonal().fill_(gain)
@@ -175,7 +185,7 @@ def np_rnn_(W: torch.Tensor, generator: torch.Generator | None = None) -> torch.
 
     Shapes: W (H, H). Formula: R ~ N(0, 1) of shape (H, H), A = R^T R / H, W = (A + I) / lambda_max(A + I).
     A is symmetric positive semi-definite, so the eigenvalues of A + I are >= 1 and those of W lie in
-    [1 / lambda_max, 1]: the largest is exactly 1, the others in (0, 1). (The slide's
+    [1 / lambda_max, 1]: the largest is 1 (to rounding in W's dtype), the others in (0, 1). (The slide's
     "(1/lambda_max) B + I" must be read as (B + I) / lambda_max: the former has eigenvalues above 1.)
     R is drawn on W's device with W's dtype (``generator`` must live there); the rest is computed in
     float64 on the CPU and symmetrised, so W equals W.T exactly.
@@ -183,8 +193,8 @@ def np_rnn_(W: torch.Tensor, generator: torch.Generator | None = None) -> torch.
     Taught in: chapter "Initialisation".
     """
     _check_tensor(W)
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise ValueError(f"W has shape {tuple(W.shape)}; np_rnn_ expects a square (H, H) matrix")
+    if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
+        raise ValueError(f"W has shape {tuple(W.shape)}; np_rnn_ expects a square (H, H) matrix with H >= 1")
     n = W.shape[0]
     with torch.no_grad():
         R = torch.empty_like(W).normal_(generator=generator).to("cpu", torch.float64)  # (H, H)

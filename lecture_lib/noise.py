@@ -23,7 +23,7 @@ NOISE_KINDS = ("gaussian", "masking", "salt_pepper")
 
 
 def _chosen(x: torch.Tensor, fraction: float, generator: torch.Generator | None) -> torch.Tensor:
-    """Boolean mask of x's shape with exactly ``round(fraction * d)`` True entries in each example x[n].
+    """Boolean mask of x's shape with exactly ``floor(fraction * d + 0.5)`` True entries in each example x[n].
 
     ``d = x[n].numel()``; the positions are a uniformly random subset, drawn independently per example.
     """
@@ -43,12 +43,12 @@ def add_noise(
     """Corrupt a batch: return ``r(x)`` for the Gaussian, masking or salt-and-pepper process.
 
     Shapes: ``x`` (N, ...) with values in [0, 1] (e.g. (N, 1, 28, 28)) -> same shape, dtype and device; a
-    new tensor (``x`` is not modified). For masking and salt-and-pepper, the first dimension indexes the
+    new tensor (``x`` is not modified). Values outside [0, 1] (or NaN) raise ``ValueError``. For masking and salt-and-pepper, the first dimension indexes the
     examples and each example ``x[n]`` has ``d = x[n].numel()`` components.
 
     * ``kind="gaussian"`` (the lecture's): ``clip(x + noise_factor * eps, 0, 1)``, ``eps ~ N(0, 1)``
       elementwise; ``noise_factor >= 0`` is the standard deviation before clipping.
-    * ``kind="masking"`` (Vincent et al. 2008): in each example exactly ``k = round(noise_factor * d)``
+    * ``kind="masking"`` (Vincent et al. 2008): in each example exactly ``k = floor(noise_factor * d + 0.5)`` (the nearest integer, halves up)
       components, a uniformly random subset, are set to 0; the rest are unchanged. ``noise_factor`` in
       [0, 1] is the fraction nu. (Each component is masked with probability ``k / d``, but unlike
       dropout-style independent coin flips the count per example is fixed.)
@@ -86,6 +86,13 @@ def add_noise(
             raise ValueError(
                 f"generator is on device {generator.device} but x is on {x.device}; create it with "
                 f"torch.Generator(device=x.device)"
+            )
+    if x.numel() > 0:
+        low, high = torch.aminmax(x)
+        if not (bool(low >= 0) and bool(high <= 1)):  # NaN fails both
+            raise ValueError(
+                f"x has values in [{low.item():.4g}, {high.item():.4g}]; add_noise expects values in [0, 1] "
+                "(scale the batch first, e.g. pixels / 255)"
             )
 
     if kind == "gaussian":

@@ -238,6 +238,15 @@ def gradient_norms_through_time(
     """
     _check_tensor("dz_last", dz_last, 2)
     _check_tensor("h", h, 3)
+    if (
+        isinstance(W_out, torch.Tensor)
+        and W_out.ndim == 2
+        and tuple(dz_last.shape) != (h.shape[1], W_out.shape[0])
+    ):
+        raise ValueError(
+            f"dz_last has shape {tuple(dz_last.shape)}; expected (N, O) = {(h.shape[1], W_out.shape[0])} "
+            f"(N from h of shape {tuple(h.shape)}, O from W_out of shape {tuple(W_out.shape)})"
+        )
     T, N, H, O = _check_backward_args(
         h, dz_last.expand(max(h.shape[0] - 1, 0), *dz_last.shape), W_rec, W_out, activation
     )
@@ -256,6 +265,7 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = True,
+    foreach: bool | None = None,
 ) -> torch.Tensor:
     """Rescale the gradients of ``parameters`` in place so that their global norm is at most ``max_norm``.
 
@@ -269,7 +279,8 @@ def clip_grad_norm_(
 
     Unlike torch, whose default is ``error_if_nonfinite=False``, a NaN or infinite total norm raises
     ``ValueError`` by default (clipping by an infinite norm would set every gradient to 0 or NaN); pass
-    ``error_if_nonfinite=False`` for torch's default behaviour.
+    ``error_if_nonfinite=False`` for torch's default behaviour. ``foreach`` is accepted for the same
+    signature as torch's and has no effect (the per-tensor norms are computed one by one).
 
     Taught in: chapter "Vanishing and exploding gradients".
     """
@@ -281,7 +292,12 @@ def clip_grad_norm_(
             raise TypeError(f"parameters[{i}] must be a torch.Tensor, got {type(p).__name__}")
     if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or not max_norm >= 0:
         raise ValueError(f"max_norm={max_norm!r} must be a number >= 0")
-    norm_type = float(norm_type)
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, str)):
+        raise ValueError(f"norm_type={norm_type!r} must be a number >= 1 or inf")
+    try:
+        norm_type = float(norm_type)  # "inf" as torch accepts it
+    except ValueError:
+        raise ValueError(f"norm_type={norm_type!r} must be a number >= 1 or inf") from None
     if not norm_type >= 1:
         raise ValueError(f"norm_type={norm_type!r} must be >= 1 or inf")
     grads = [p.grad for p in params if p.grad is not None]

@@ -1,6 +1,7 @@
 """Synthetic sequence tasks that need a long memory: the adding problem.
 
-Taught in: chapter "Initialisation" (the IRNN / np-RNN comparison) and the chapters on LSTM and GRU.
+Taught in: chapters "Initialisation" (the IRNN / np-RNN comparison) and "Training recurrent networks: a
+comparison".
 """
 
 from __future__ import annotations
@@ -38,20 +39,28 @@ def adding_problem(
     ``generator`` (torch's global generator when None), on ``device`` (torch's default device when None;
     a generator must live on the same device). ``dtype`` defaults to torch's default dtype.
 
-    Taught in: chapter "Initialisation".
+    Taught in: chapters "Initialisation" and "Training recurrent networks: a comparison".
     """
     for name, value, low in (("batch_size", batch_size, 1), ("length", length, 2)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name}={value!r} must be an integer >= {low}")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    device = torch.empty(0).device if device is None else torch.device(device)
+    if device is None:
+        device = torch.empty(0).device
+    else:
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"device={device!r} is not a torch device ({err})") from None
     if generator is not None and generator.device.type != device.type:
         raise ValueError(
             f"generator lives on {generator.device} but device={device}; pass a generator created with "
             f"torch.Generator(device={str(device)!r}) or the generator's device"
         )
     dtype = torch.get_default_dtype() if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype={dtype!r} must be a torch.dtype (e.g. torch.float64) or None")
     if not dtype.is_floating_point:
         raise ValueError(f"dtype={dtype} must be a floating-point dtype")
 

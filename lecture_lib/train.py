@@ -113,13 +113,17 @@ def _is_int(v: object) -> bool:
 def _check_positive_int(value: object, name: str, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
-    if not _is_int(value) or value < 1:
-        expected = "a positive int" + (" or None" if allow_none else "")
+    expected = "a positive int" + (" or None" if allow_none else "")
+    if not _is_int(value):
+        raise TypeError(f"{name}={value!r} must be {expected}")
+    if value < 1:
         raise ValueError(f"{name}={value!r} must be {expected}")
 
 
 def _check_real(value: object, name: str, minimum: float | None = None) -> None:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name}={value!r} must be a finite real number")
+    if not math.isfinite(value):
         raise ValueError(f"{name}={value!r} must be a finite real number")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name}={value!r} must be >= {minimum}")

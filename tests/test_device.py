@@ -31,8 +31,8 @@ def test_environment_variable_forces_a_device(monkeypatch):
     monkeypatch.setenv("LECTURE_LIB_DEVICE", "cpu")
     assert get_device() == torch.device("cpu")
     monkeypatch.setenv("LECTURE_LIB_DEVICE", "tpu")
-    with pytest.raises(ValueError, match="prefer='tpu' is not a known device"):
-        get_device()
+    with pytest.raises(ValueError, match="LECTURE_LIB_DEVICE='tpu' is not a known device"):
+        get_device()  # the message names where the value came from: no prefer was passed
 
 
 def test_unknown_device_is_refused():
@@ -66,7 +66,14 @@ def test_seed_everything_makes_all_three_generators_repeat():
     assert draw() != first
 
 
-@pytest.mark.parametrize("bad", [-1, 2**32, 1.5, "0", True])
+def test_seed_everything_accepts_numpy_integers():
+    seed_everything(np.int64(7))
+    first = float(torch.rand(()))
+    seed_everything(7)
+    assert float(torch.rand(())) == first
+
+
+@pytest.mark.parametrize("bad", [-1, 2**32, 1.5, "0", True, np.int64(-3)])
 def test_seed_everything_rejects_bad_seeds(bad):
     with pytest.raises(ValueError, match="seed="):
         seed_everything(bad)

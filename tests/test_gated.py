@@ -558,6 +558,8 @@ def test_cell_function_errors_name_expected_and_got():
         lstm_cell(x[None], (h, c), w_ih, w_hh)
     with pytest.raises(TypeError, match="state must be a pair"):
         lstm_cell(x, h, w_ih, w_hh)
+    with pytest.raises(TypeError, match="lstm_cell: b_ih must be a torch.Tensor or None, got list"):
+        lstm_cell(x, (h, c), w_ih, w_hh, [0.0] * 20)
     x3, h3, w_ih3, w_hh3, _, _ = (t.detach() for t in cell_args(3, N=2, D=3, H=5))
     with pytest.raises(ValueError, match=r"gru_cell: h has shape \(3, 5\), expected \(2, 5\)"):
         gru_cell(x3, torch.zeros(3, 5, dtype=F64), w_ih3, w_hh3)
@@ -590,6 +592,9 @@ def test_module_errors_name_expected_and_got(cls):
         m(torch.zeros(6, 4, dtype=F64), (good, good) if cls is LSTM else good)
     with pytest.raises(ValueError, match="torch.float32"):
         m(torch.zeros(6, 2, 4, dtype=F64), (good.float(), good.float()) if cls is LSTM else good.float())
+    if cls is LSTM:
+        with pytest.raises(TypeError, match="hx must be a pair .* got a tuple of length 1"):
+            m(torch.zeros(6, 2, 4, dtype=F64), (good,))
     packed = nn.utils.rnn.pack_padded_sequence(torch.zeros(6, 2, 4, dtype=F64), [6, 3])
     with pytest.raises(TypeError, match="PackedSequence"):
         m(packed)
@@ -608,6 +613,9 @@ def test_constructor_errors():
                 cls(**args)
     with pytest.raises(ValueError, match="proj_size=2"):
         LSTM(3, 4, proj_size=2)
+    for cls in (LSTM, GRU, MGU):  # as torch.nn: dropout with one layer warns (it would never act)
+        with pytest.warns(UserWarning, match="dropout=0.5 has no effect with num_layers=1"):
+            cls(3, 4, dropout=0.5)
     with pytest.raises(ValueError, match="reset='sideways'"):
         GRU(3, 4, reset="sideways")
     with pytest.raises(ValueError, match="reset='sideways'"):

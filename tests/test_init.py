@@ -65,6 +65,17 @@ def test_fan_and_gain_errors():
         kaiming_normal_(torch.empty(3, 4), mode="fan_avg")
     with pytest.raises(ValueError, match="nonlinearity='gelu'"):
         kaiming_normal_(torch.empty(3, 4), nonlinearity="gelu")
+    for init in (xavier_uniform_, xavier_normal_):
+        with pytest.raises(ValueError, match=r"gain=-1\.0 must be >= 0"):
+            init(torch.empty(3, 4), gain=-1.0)
+        with pytest.raises(ValueError, match="gain='x' must be a finite real number"):
+            init(torch.empty(3, 4), gain="x")
+    W = torch.ones(2, 2)
+    with pytest.raises(ValueError, match="gain=nan must be a finite real number"):
+        identity_(W, gain=math.nan)
+    assert bool((W == 1).all())  # a refused call leaves W as it was
+    with pytest.raises(ValueError, match=r"W has shape \(0, 0\); np_rnn_ expects .* H >= 1"):
+        np_rnn_(torch.empty(0, 0))
 
 
 # --------------------------------------------------------------------------------------------- same draws as torch

@@ -182,5 +182,12 @@ def test_errors():
         add_noise(x, 0.1, generator=0)
     with pytest.raises(ValueError, match="batch dimension"):
         add_noise(torch.tensor(0.5), 0.1, "masking")
+    for kind in NOISE_KINDS:  # inputs outside [0, 1] are refused, not clipped
+        with pytest.raises(
+            ValueError, match=r"x has values in \[-2, 3\]; add_noise expects values in \[0, 1\]"
+        ):
+            add_noise(torch.tensor([[3.0, -2.0]]), 0.0, kind)
+    with pytest.raises(ValueError, match=r"x has values in \[nan"):
+        add_noise(torch.tensor([[float("nan"), 0.5]]), 0.1)
     # Gaussian noise accepts any standard deviation >= 0, also above 1
     assert add_noise(x, 3.0).shape == x.shape

@@ -284,6 +284,11 @@ def test_gradient_norms_errors():
         gradient_norms_through_time(h, p["dz"], p["W_rec"], p["W_out"])
     with pytest.raises(ValueError, match=r"W_out has shape"):
         gradient_norms_through_time(h, p["dz"][-1], p["W_rec"], p["W_out"][:, :2])
+    N, O = p["dz"].shape[1], p["dz"].shape[2]
+    with pytest.raises(
+        ValueError, match=rf"dz_last has shape \({N + 1}, {O}\); expected \(N, O\) = \({N}, {O}\)"
+    ):
+        gradient_norms_through_time(h, torch.zeros(N + 1, O, dtype=F64), p["W_rec"], p["W_out"])
 
 
 # --------------------------------------------------------------------------------------------- clipping
@@ -357,6 +362,14 @@ def test_clip_grad_norm_argument_errors():
             clip_grad_norm_(p, bad)
     with pytest.raises(ValueError, match="norm_type=0.5"):
         clip_grad_norm_(p, 1.0, norm_type=0.5)
+    for bad in ("x", None, True):
+        with pytest.raises(ValueError, match=f"norm_type={bad!r} must be a number >= 1 or inf"):
+            clip_grad_norm_(p, 1.0, norm_type=bad)
+    # torch's signature, foreach included; "inf" as a string as torch accepts it
+    q = _with_grads([(2,)], 1.0, 0)
+    torch.testing.assert_close(
+        clip_grad_norm_(p, 1.0, "inf", foreach=True), clip_grad_norm_(q, 1.0, math.inf)
+    )
     with pytest.raises(TypeError, match=r"parameters\[1\]"):
         clip_grad_norm_([p[0], 3.0], 1.0)
 

@@ -81,3 +81,7 @@ def test_errors():
         adding_problem(2, 5, generator=0)
     with pytest.raises(ValueError, match="dtype=torch.int64"):
         adding_problem(2, 5, dtype=torch.int64)
+    with pytest.raises(TypeError, match="dtype='float64' must be a torch.dtype"):
+        adding_problem(2, 5, dtype="float64")
+    with pytest.raises(ValueError, match="device='gpu' is not a torch device"):
+        adding_problem(2, 5, device="gpu")

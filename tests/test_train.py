@@ -317,7 +317,9 @@ def _bad_metric(model, loader, device):
     "overrides, error, match",
     [
         ({"epochs": 0}, ValueError, "epochs=0 must be a positive int"),
-        ({"epochs": 2.5}, ValueError, r"epochs=2\.5"),
+        ({"epochs": 2.5}, TypeError, r"epochs=2\.5 must be a positive int"),
+        ({"min_delta": "0.1"}, TypeError, r"min_delta=.0\.1. must be a finite real number"),
+        ({"min_delta": float("nan")}, ValueError, "min_delta=nan must be a finite real number"),
         ({"patience": 0}, ValueError, "patience=0 must be a positive int or None"),
         ({"min_delta": -0.1}, ValueError, r"min_delta=-0\.1 must be >= 0"),
         ({"mode": "maximum"}, ValueError, "mode='maximum' must be 'min' or 'max'"),
