@@ -369,7 +369,8 @@ def fit(
     and each ``metrics[name](model, val_loader, device) -> float`` are computed in eval mode under
     ``torch.no_grad()``; then ``scheduler.step()`` (``ReduceLROnPlateau``: ``step(value)`` of the monitored
     quantity whenever it is measured). Losses are sample-weighted means of the batch losses (the sample count
-    is the first dimension of the input).
+    is the first dimension of the input). ``max_batches`` also limits the batches of the validation loss;
+    the metrics are given the whole ``val_loader``.
 
     Early stopping (``patience`` not None): the monitored quantity ``monitor`` (``"val_loss"``,
     ``"train_loss"`` or a name in ``metrics``) improves when ``value < best - min_delta`` (``mode="min"``)
