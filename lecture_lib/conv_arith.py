@@ -394,7 +394,7 @@ def shape_trace(model: nn.Module, input_shape: Sequence[int], dtype: torch.dtype
     for leaf in leaves:
         handles.append(leaf.register_forward_pre_hook(pre_hook))
         handles.append(leaf.register_forward_hook(post_hook))
-    was_training = model.training
+    modes = {module: module.training for module in model.modules()}  # restored one by one afterwards
     model.eval()
     try:
         with torch.no_grad():
@@ -409,5 +409,6 @@ def shape_trace(model: nn.Module, input_shape: Sequence[int], dtype: torch.dtype
     finally:
         for h in handles:
             h.remove()
-        model.train(was_training)
+        for module, training in modes.items():
+            module.training = training
     return rows

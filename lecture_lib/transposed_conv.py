@@ -274,22 +274,32 @@ def conv_transpose2d_scatter(
     stride: Size2 = 1,
     padding: Size2 = 0,
     output_padding: Size2 = 0,
+    groups: int = 1,
     dilation: Size2 = 1,
 ) -> torch.Tensor:
     """Transposed convolution in the distribution view: each input pixel scatters ``value * kernel``.
 
-    Shapes: input (N, C_in, H, W) or (C_in, H, W), weight (C_in, C_out, kH, kW), bias (C_out,) or None
-    -> (N, C_out, H_out, W_out) (or (C_out, H_out, W_out)), with H_out = (H-1)s - 2p + d(kH-1) + 1 + a.
+    Shapes: input (N, C_in, H, W) or (C_in, H, W), weight (C_in, C_out / groups, kH, kW), bias (C_out,) or
+    None -> (N, C_out, H_out, W_out) (or (C_out, H_out, W_out)), with H_out = (H-1)s - 2p + d(kH-1) + 1 + a.
     Input pixel (i, j) adds sum_c input[n, c, i, j] * weight[c, o, u, v] to output pixel
-    (i*s - p + d*u, j*s - p + d*v); contributions landing in the padding border are dropped.
+    (i*s - p + d*u, j*s - p + d*v); contributions landing in the padding border are dropped. With groups g,
+    the channels split into g independent transposed convolutions, as in ``F.conv_transpose2d``.
     Written as :class:`ConvTranspose2dScatterFunction` with a hand-written backward.
 
     Taught in: chapter "Transposed convolution from scratch" (the distribution view).
     """
     batched, unbatched, s, p, a, d, _ = _check_inputs(
-        input, weight, bias, stride, padding, output_padding, 1, dilation
+        input, weight, bias, stride, padding, output_padding, groups, dilation
     )
-    out = ConvTranspose2dScatterFunction.apply(batched, weight, bias, s, p, a, d)
+    if groups == 1:
+        out = ConvTranspose2dScatterFunction.apply(batched, weight, bias, s, p, a, d)
+    else:  # one scatter per group of channels, side by side
+        parts = zip(batched.chunk(groups, dim=1), weight.chunk(groups, dim=0))
+        out = torch.cat(
+            [ConvTranspose2dScatterFunction.apply(x, w, None, s, p, a, d) for x, w in parts], dim=1
+        )
+        if bias is not None:
+            out = out + bias.view(1, -1, 1, 1)
     return out.squeeze(0) if unbatched else out
 
 
@@ -303,6 +313,7 @@ def conv_transpose2d_zero_insert(
     stride: Size2 = 1,
     padding: Size2 = 0,
     output_padding: Size2 = 0,
+    groups: int = 1,
     dilation: Size2 = 1,
 ) -> torch.Tensor:
     """Transposed convolution in the collection view: a stride-1 convolution of a stretched input.
@@ -314,13 +325,14 @@ def conv_transpose2d_zero_insert(
     1. insert s - 1 zeros between neighbouring input pixels: (H - 1) * s + 1 rows;
     2. pad d(k - 1) - p zeros on every side (a negative amount crops) and the output padding a
        at the bottom and on the right;
-    3. flip the kernel in both spatial directions and swap its channel axes: (C_out, C_in, kH, kW);
-    4. convolve with stride 1 (and the same dilation).
+    3. flip the kernel in both spatial directions and swap its channel axes: (C_out, C_in, kH, kW)
+       (with groups g, within each group: (C_out, C_in / g, kH, kW));
+    4. convolve with stride 1 (and the same dilation and groups).
 
     Taught in: chapter "Transposed convolution from scratch" (the collection view).
     """
     x, unbatched, s, p, a, d, _ = _check_inputs(
-        input, weight, bias, stride, padding, output_padding, 1, dilation
+        input, weight, bias, stride, padding, output_padding, groups, dilation
     )
     n, c_in, h, w = x.shape
     k_h, k_w = weight.shape[2], weight.shape[3]
@@ -330,10 +342,12 @@ def conv_transpose2d_zero_insert(
     # 2. pad by d(k-1) - p on each side, plus the output padding at the bottom and right
     pad_h, pad_w = d[0] * (k_h - 1) - p[0], d[1] * (k_w - 1) - p[1]
     padded = F.pad(stretched, (pad_w, pad_w + a[1], pad_h, pad_h + a[0]))  # (N, C_in, H_out+d(kH-1), ...)
-    # 3. flip the kernel and swap in/out channels
-    kernel = weight.flip(2, 3).transpose(0, 1)  # (C_out, C_in, kH, kW)
+    # 3. flip the kernel and swap in/out channels (within each group)
+    c_out_g = weight.shape[1]
+    kernel = weight.flip(2, 3).reshape(groups, c_in // groups, c_out_g, k_h, k_w).transpose(1, 2)
+    kernel = kernel.reshape(groups * c_out_g, c_in // groups, k_h, k_w)  # (C_out, C_in / g, kH, kW)
     # 4. an ordinary convolution with stride 1
-    out = F.conv2d(padded, kernel, bias, stride=1, dilation=d)  # (N, C_out, H_out, W_out)
+    out = F.conv2d(padded, kernel, bias, stride=1, dilation=d, groups=groups)  # (N, C_out, H_out, W_out)
     return out.squeeze(0) if unbatched else out
 
 

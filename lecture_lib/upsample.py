@@ -67,6 +67,15 @@ def _int_pair(value: object, name: str, minimum: int = 1) -> tuple[int, int]:
     return pair
 
 
+def _floating_dtype(dtype: object) -> torch.dtype:
+    """``dtype`` itself, or the default dtype for None; anything else than a floating torch.dtype raises."""
+    if dtype is None:
+        return torch.get_default_dtype()
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype={dtype!r} must be a floating torch.dtype (e.g. torch.float64) or None")
+    return dtype
+
+
 def _real_pair(value: object, name: str) -> tuple[float, float]:
     """``value`` as a pair of finite reals > 0; a number ``v`` means ``(v, v)``."""
 
@@ -268,8 +277,10 @@ def bilinear_matrix(
         if not _is_int(v) or v < 1:
             raise ValueError(f"{name}={v!r} must be a positive int")
     if scale_factor is not None:
+        if isinstance(scale_factor, Sequence) and not isinstance(scale_factor, str):
+            raise TypeError(f"scale_factor={scale_factor!r} must be one number: bilinear_matrix is one axis")
         scale_factor = _real_pair(scale_factor, "scale_factor")[0]
-    dtype = torch.get_default_dtype() if dtype is None else dtype
+    dtype = _floating_dtype(dtype)
     j = torch.arange(out_size, dtype=dtype, device=device)  # (out,)
     if align_corners:
         step = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
@@ -305,8 +316,8 @@ def bilinear_upsample(
       ``[0, size - 1]``. Pixels are little squares; output and input squares cover the same extent, so the
       corner outputs are copies of the corner inputs only after clamping and the interior is a smooth blend.
       For ``s = 2``: ``u = -1/4, 1/4, 3/4, 5/4, ...``.
-    * ``align_corners=True``: ``u = j (size - 1) / (s*size - 1)``; the corner pixel centres coincide and the
-      whole grid is stretched between them. For 2 -> 4 pixels: ``u = 0, 1/3, 2/3, 1``.
+    * ``align_corners=True``: ``u = j (size - 1) / (floor(s*size) - 1)``; the corner pixel centres coincide
+      and the whole grid is stretched between them. For 2 -> 4 pixels: ``u = 0, 1/3, 2/3, 1``.
 
     Equals ``F.interpolate(x, scale_factor=s, mode="bilinear", align_corners=align_corners)`` (also for
     non-integer ``s``; ``s < 1`` shrinks without antialiasing, like PyTorch). Weights are computed in
@@ -381,7 +392,7 @@ def bilinear_kernel(
             "maps channel i to channel i only (a diagonal weight)"
         )
     kh, kw = _int_pair(kernel_size, "kernel_size")
-    dtype = torch.get_default_dtype() if dtype is None else dtype
+    dtype = _floating_dtype(dtype)
 
     def hat(k: int) -> torch.Tensor:
         f = (k + 1) // 2

@@ -141,6 +141,9 @@ def test_shape_trace_restores_mode_and_handles_batchnorm(device):
     assert model.training
     assert [r.output_shape for r in trace] == [(1, 3), (1, 3)]
     assert shape_trace(model, (1, 4)) == trace  # hooks were removed: a second trace gives the same rows
+    model[1].eval()  # a submodule frozen on purpose stays frozen; the others stay in training mode
+    shape_trace(model, (1, 4))
+    assert [m.training for m in model.modules()] == [True, True, False]
 
 
 def test_shape_trace_bad_arguments():

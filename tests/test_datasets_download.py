@@ -274,3 +274,22 @@ def test_download_coco_detects_a_changed_zip_and_a_wrong_trusted_hash(tmp_path, 
         )
     with pytest.raises(ValueError, match="split="):
         download.download_coco(other, "test2017")
+
+
+def test_download_coco_records_the_digest_of_a_new_download(tmp_path, monkeypatch):
+    """A zip downloaded again (the old one deleted, the server's changed) gets a new record, not the old one."""
+    _coco_server(tmp_path, monkeypatch)
+    root = tmp_path / "data"
+    download.download_coco(root, "val2017", annotations=False, progress=False)
+    old = (root / "val2017.zip.sha256").read_text()
+    (root / "val2017.zip").unlink()
+    (root / "val2017.zip.extracted").unlink()
+    served = tmp_path / "server" / "val2017.zip"
+    with zipfile.ZipFile(served, "a") as zf:  # the server now has a different (still valid) archive
+        zf.writestr("val2017/README.txt", "a new file")
+    download.download_coco(root, "val2017", annotations=False, progress=False)
+    record = (root / "val2017.zip.sha256").read_text()
+    assert record != old
+    assert record.split()[0] == hashlib.sha256((root / "val2017.zip").read_bytes()).hexdigest()
+    (root / "val2017.zip.extracted").unlink()
+    download.download_coco(root, "val2017", annotations=False, opener=_no_network, progress=False)

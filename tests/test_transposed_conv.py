@@ -87,12 +87,12 @@ def reference(x, weight, bias, groups, kwargs):
 
 
 # ---------------------------------------------------------------------------------------- values against PyTorch
-@given(transposed_cases())
+@given(transposed_cases(max_groups=3))
 def test_teaching_versions_equal_pytorch(case):
     x, weight, bias, groups, kwargs = case
     expected = reference(x, weight, bias, groups, kwargs)
     for fn in (conv_transpose2d_scatter, conv_transpose2d_zero_insert):
-        got = fn(x, weight, bias, **kwargs)
+        got = fn(x, weight, bias, groups=groups, **kwargs)
         assert got.shape == expected.shape
         torch.testing.assert_close(got, expected, atol=TOL, rtol=0)
 
@@ -168,12 +168,11 @@ def test_fast_paths_accept_non_contiguous_and_channels_last_input(route):
 @given(transposed_cases(max_groups=3), st.sampled_from(sorted(FAST_ROUTES)))
 def test_gradients_equal_autograd_through_pytorch(case, route):
     x, weight, bias, groups, kwargs = case
-    implementations = [lambda *t: fast(route)(*t, groups=groups, **kwargs)]
-    if groups == 1:
-        implementations += [
-            lambda *t: conv_transpose2d_scatter(*t, **kwargs),
-            lambda *t: conv_transpose2d_zero_insert(*t, **kwargs),
-        ]
+    implementations = [
+        lambda *t: fast(route)(*t, groups=groups, **kwargs),
+        lambda *t: conv_transpose2d_scatter(*t, groups=groups, **kwargs),
+        lambda *t: conv_transpose2d_zero_insert(*t, groups=groups, **kwargs),
+    ]
     leaves = [t.clone().requires_grad_() for t in (x, weight) + ((bias,) if bias is not None else ())]
     expected_out = reference(*leaves[:2], leaves[2] if bias is not None else None, groups, kwargs)
     upstream = torch.randn_like(expected_out)
@@ -732,3 +731,13 @@ def test_layer_forward_errors():
         layer(torch.randn(1, 3, 5, 5))
     with pytest.raises(ValueError, match="input must be 3-D"):
         layer(torch.randn(5, 5))
+
+
+def test_teaching_versions_take_pytorchs_positional_order():
+    """F.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation)."""
+    gen = torch.Generator().manual_seed(9)
+    x = torch.randn(1, 4, 3, 3, generator=gen, dtype=F64)
+    weight = torch.randn(4, 1, 2, 2, generator=gen, dtype=F64)
+    expected = F.conv_transpose2d(x, weight, None, 2, 0, 1, 2, 2)  # groups=2, dilation=2
+    for fn in (conv_transpose2d_scatter, conv_transpose2d_zero_insert):
+        torch.testing.assert_close(fn(x, weight, None, 2, 0, 1, 2, 2), expected, atol=TOL, rtol=0)

@@ -341,6 +341,19 @@ def test_bilinear_errors():
         bilinear_upsample(torch.zeros(1, 1, 2, 2), 0.1)
     with pytest.raises(ValueError, match="out_size=0"):
         bilinear_matrix(3, 0)
+    with pytest.raises(TypeError, match=r"scale_factor=\(2.0, 3.0\) must be one number"):
+        bilinear_matrix(4, 8, scale_factor=(2.0, 3.0))
+    with pytest.raises(TypeError, match="dtype=torch.int64 must be a floating torch.dtype"):
+        bilinear_matrix(4, 8, dtype=torch.int64)
+
+
+def test_bilinear_matrix_align_corners_uses_the_floored_output_size():
+    """3 -> 4 pixels (s = 1.5): u = j (3 - 1) / (4 - 1), so output 1 sits at u = 2/3, as in F.interpolate."""
+    a = bilinear_matrix(3, 4, align_corners=True, dtype=torch.float64)
+    torch.testing.assert_close(a[1], torch.tensor([1 / 3, 2 / 3, 0.0], dtype=torch.float64))
+    x = torch.arange(3.0, dtype=torch.float64).view(1, 1, 3)
+    expected = F.interpolate(x, size=4, mode="linear", align_corners=True)[0, 0]
+    torch.testing.assert_close(a @ x[0, 0], expected)
 
 
 def test_pool_and_unpool_errors():
@@ -375,3 +388,5 @@ def test_bilinear_kernel_errors():
         bilinear_kernel(2, 2, 0)
     with pytest.raises(ValueError, match=r"in_channels=0"):
         bilinear_kernel(0, 0, 4)
+    with pytest.raises(TypeError, match="dtype=torch.int64 must be a floating torch.dtype"):
+        bilinear_kernel(1, 1, 4, dtype=torch.int64)

@@ -325,8 +325,9 @@ def _checked_zip(
                 f"{path}: SHA-256 differs from the one recorded at download time in {record}; delete both "
                 "and download again"
             )
+    existed = path.exists()
     download_url(entry.url, path, sha256=trusted, opener=opener, progress=progress)
-    if not record.is_file():
+    if not existed or trusted is not None or not record.is_file():  # a new (or re-verified) file: record it
         record.write_text(f"{file_digest(path, 'sha256')}  {entry.filename}\n")
     return path
 
