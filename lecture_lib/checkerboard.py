@@ -10,6 +10,7 @@ Taught in: chapter checkerboard artifacts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -231,8 +232,15 @@ def icnr_(
             f"weight has {weight.shape[0]} output channels, not divisible by upscale_factor**2={r2} "
             f"(upscale_factor={upscale_factor})"
         )
-    sub = torch.empty(weight.shape[0] // r2, *weight.shape[1:], dtype=weight.dtype, device=weight.device)
-    init(sub)  # (C, C_in, k_h, k_w)
+    sub = torch.full(
+        (weight.shape[0] // r2, *weight.shape[1:]), math.nan, dtype=weight.dtype, device=weight.device
+    )
+    init(sub)  # (C, C_in, k_h, k_w), in place
+    if bool(sub.isnan().any()):
+        raise ValueError(
+            f"init={init!r} left the sub-kernel unfilled (NaN): it must fill its argument in place, like the "
+            "torch.nn.init functions ending in _"
+        )
     with torch.no_grad():
         weight.copy_(sub.repeat_interleave(r2, dim=0))  # (C * r^2, C_in, k_h, k_w)
     return weight

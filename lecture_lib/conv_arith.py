@@ -277,7 +277,10 @@ def required_output_padding(
 # --------------------------------------------------------------------------------------------------- shape_trace
 @dataclass(frozen=True)
 class LayerShape:
-    """One row of a :class:`ShapeTrace`: a leaf layer and the shapes it saw."""
+    """One row of a :class:`ShapeTrace`: a leaf layer and the shapes it saw.
+
+    Taught in: chapter "Convolution arithmetic".
+    """
 
     name: str
     layer: str
@@ -287,7 +290,10 @@ class LayerShape:
 
 
 class ShapeTrace(list):
-    """The rows of :func:`shape_trace`, a list of :class:`LayerShape` that prints as a table."""
+    """The rows of :func:`shape_trace`, a list of :class:`LayerShape` that prints as a table.
+
+    Taught in: chapter "Convolution arithmetic".
+    """
 
     def _table(self) -> list[tuple[str, str, str, str, str]]:
         rows = [("layer", "module", "input shape", "output shape", "parameters")]

@@ -205,6 +205,16 @@ def _get(entry: Mapping[str, Any], key: str, where: str) -> torch.Tensor:
     return value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
 
 
+def _boxes(entry: Mapping[str, Any], where: str) -> torch.Tensor:
+    """``entry["boxes"]`` as float64 (K, 4); an empty value is (0, 4), any other shape raises."""
+    boxes = _get(entry, "boxes", where).to(torch.float64)
+    if boxes.numel() == 0:
+        return boxes.reshape(0, 4)
+    if boxes.dim() != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"{where}['boxes'] has shape {tuple(boxes.shape)}, expected (K, 4) xyxy boxes")
+    return boxes
+
+
 def evaluate_detections(
     predictions: Sequence[Mapping[str, Any]],
     targets: Sequence[Mapping[str, Any]],
@@ -231,11 +241,15 @@ def evaluate_detections(
     """
     if len(predictions) != len(targets):
         raise ValueError(f"predictions has {len(predictions)} images but targets has {len(targets)}")
-    if not isinstance(iou_threshold, int | float) or not 0 < iou_threshold <= 1:
+    if (
+        isinstance(iou_threshold, bool)
+        or not isinstance(iou_threshold, int | float)
+        or not 0 < iou_threshold <= 1
+    ):
         raise ValueError(f"iou_threshold={iou_threshold!r} must be a number in (0, 1]")
     gts, dets = [], []
     for i, (pred, tgt) in enumerate(zip(predictions, targets)):
-        g_boxes = _get(tgt, "boxes", f"targets[{i}]").to(torch.float64).reshape(-1, 4)
+        g_boxes = _boxes(tgt, f"targets[{i}]")
         g_labels = _get(tgt, "labels", f"targets[{i}]").reshape(-1)
         g_diff = (
             _get(tgt, "difficult", f"targets[{i}]").reshape(-1).bool()
@@ -247,7 +261,7 @@ def evaluate_detections(
                 f"targets[{i}] has {len(g_boxes)} boxes, {len(g_labels)} labels, {len(g_diff)} flags"
             )
         _check_box_tensor(g_boxes, f"targets[{i}]['boxes']")
-        d_boxes = _get(pred, "boxes", f"predictions[{i}]").to(torch.float64).reshape(-1, 4)
+        d_boxes = _boxes(pred, f"predictions[{i}]")
         d_scores = _get(pred, "scores", f"predictions[{i}]").reshape(-1)
         d_labels = _get(pred, "labels", f"predictions[{i}]").reshape(-1)
         if not len(d_boxes) == len(d_scores) == len(d_labels):
@@ -320,10 +334,20 @@ def to_coco_results(
         from pycocotools import mask as mask_utils
     results = []
     for image_id, pred in zip(image_ids, predictions):
-        boxes = _get(pred, "boxes", f"prediction of image {image_id}").to(torch.float64).reshape(-1, 4)
-        scores = _get(pred, "scores", f"prediction of image {image_id}").reshape(-1)
-        labels = _get(pred, "labels", f"prediction of image {image_id}").reshape(-1)
-        seg = _get(pred, "masks", f"prediction of image {image_id}") if masks else None
+        where = f"the prediction of image {image_id}"
+        boxes = _boxes(pred, where)
+        scores = _get(pred, "scores", where).reshape(-1)
+        labels = _get(pred, "labels", where).reshape(-1)
+        seg = _get(pred, "masks", where) if masks else None
+        counts = {"boxes": len(boxes), "scores": len(scores), "labels": len(labels)}
+        if seg is not None:
+            if seg.dtype != torch.bool:
+                raise TypeError(f"{where}: masks must be a bool tensor (D, H, W), got {seg.dtype}")
+            counts["masks"] = 0 if seg.dim() == 0 else len(seg)
+        if len(set(counts.values())) != 1:
+            raise ValueError(
+                f"{where} has " + ", ".join(f"{n} {k}" for k, n in counts.items()) + " (expected equal)"
+            )
         for k in range(len(boxes)):
             x0, y0, x1, y1 = boxes[k].tolist()
             entry = {

@@ -319,3 +319,5 @@ def test_icnr_errors():
         icnr_(torch.empty(4, 2, 3, 3), 0)
     with pytest.raises(ValueError, match=r"upscale_factor=2.0 must be a positive int"):
         icnr_(torch.empty(4, 2, 3, 3), 2.0)
+    with pytest.raises(ValueError, match="left the sub-kernel unfilled"):  # an init that returns a copy
+        icnr_(torch.empty(4, 2, 3, 3), 2, init=lambda t: nn.init.normal_(t.clone()))

@@ -271,6 +271,14 @@ def test_mask_not_palette_names_the_file(broken_tree):
         ds[0]
 
 
+def test_truncated_mask_names_the_file(broken_tree):
+    ds, path = _first_mask(broken_tree)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # a download cut short
+    with pytest.raises(ValueError, match=rf"{path.name}: cannot be read as an image"):
+        ds[0]
+
+
 def test_mask_wrong_size_names_the_file(broken_tree):
     ds, path = _first_mask(broken_tree)
     small = Image.open(path).crop((0, 0, 10, 10))

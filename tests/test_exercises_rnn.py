@@ -103,3 +103,6 @@ def test_checker_argument_errors():
         check_bptt(bptt_student_loop, n_cases=0)
     with pytest.raises(TypeError, match="fn must be callable"):
         check_bptt("bptt")
+    for bad in (1.5, "0", True):
+        with pytest.raises(ValueError, match=f"seed={bad!r} must be an integer"):
+            check_bptt(bptt_student_loop, seed=bad)

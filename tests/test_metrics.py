@@ -220,6 +220,19 @@ def test_evaluate_detections_errors():
         metrics.evaluate_detections([{}], [{}])
     with pytest.raises(ValueError, match="iou_threshold="):
         metrics.evaluate_detections([], [], iou_threshold=0)
+    with pytest.raises(ValueError, match="iou_threshold=True"):
+        metrics.evaluate_detections([], [], iou_threshold=True)
+    boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0]] * 5)
+    gt = [{"boxes": boxes[:1], "labels": torch.tensor([1])}]
+    transposed = [
+        {"boxes": boxes.T, "scores": torch.linspace(1, 0.5, 5), "labels": torch.ones(5, dtype=torch.long)}
+    ]
+    with pytest.raises(
+        ValueError, match=r"predictions\[0\]\['boxes'\] has shape \(4, 5\), expected \(K, 4\)"
+    ):
+        metrics.evaluate_detections(transposed, gt)
+    empty = [{"boxes": torch.zeros(0), "scores": torch.zeros(0), "labels": torch.zeros(0, dtype=torch.long)}]
+    assert metrics.evaluate_detections(empty, gt)["ap"] == {1: 0.0}  # no detections: nothing found
 
 
 # -------------------------------------------------------------------------------------- COCO mAP
@@ -236,6 +249,25 @@ def test_to_coco_results_converts_boxes():
     assert metrics.to_coco_results([7], preds) == [
         {"image_id": 7, "category_id": 9, "bbox": [1.0, 2.0, 3.0, 6.0], "score": 0.5}
     ]
+
+
+def test_to_coco_results_errors():
+    boxes = torch.tensor([_box(1, 2, 4, 8)] * 3)
+    short = [{"boxes": boxes, "scores": torch.tensor([0.5, 0.4]), "labels": torch.tensor([9, 9, 9])}]
+    with pytest.raises(ValueError, match="image 7 has 3 boxes, 2 scores, 3 labels"):
+        metrics.to_coco_results([7], short)
+    with pytest.raises(ValueError, match=r"\['boxes'\] has shape \(4, 3\)"):
+        metrics.to_coco_results([7], [{**short[0], "boxes": boxes.T, "scores": torch.ones(3)}])
+    float_masks = [
+        {
+            "boxes": boxes,
+            "scores": torch.ones(3),
+            "labels": torch.ones(3),
+            "masks": torch.full((3, 4, 4), 0.9),
+        }
+    ]
+    with pytest.raises(TypeError, match="masks must be a bool tensor"):
+        metrics.to_coco_results([7], float_masks, masks=True)
 
 
 def test_coco_map_hand_case(tmp_path):

@@ -56,7 +56,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Archive:
-    """One downloadable file: its URL, file name, checksum (if any is known) and where it unpacks."""
+    """One downloadable file: its URL, file name, checksum (if any is known) and where it unpacks.
+
+    Taught in: chapter "Pascal VOC and COCO".
+    """
 
     url: str
     filename: str

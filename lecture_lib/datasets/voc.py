@@ -315,7 +315,7 @@ def _read_palette_mask(path: Path, size: tuple[int, int], num_classes: int) -> t
             array = np.asarray(img)  # (H, W) uint8 palette indices
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: mask file does not exist") from None
-    except UnidentifiedImageError as exc:
+    except (UnidentifiedImageError, OSError) as exc:  # also truncated or corrupted files
         raise ValueError(f"{path}: cannot be read as an image ({exc})") from exc
     valid = np.zeros(256, dtype=bool)
     valid[:num_classes] = True

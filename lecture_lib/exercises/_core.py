@@ -20,7 +20,10 @@ __all__ = ["Case", "CheckResult", "compare_on_cases", "describe"]
 
 @dataclass
 class Case:
-    """One call: positional ``args``, keyword ``kwargs`` and a human description of what is tested."""
+    """One call: positional ``args``, keyword ``kwargs`` and a human description of what is tested.
+
+    Used by: the exercise checkers of every chapter.
+    """
 
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
@@ -29,7 +32,10 @@ class Case:
 
 @dataclass
 class CheckResult:
-    """The outcome of a checker. ``passed`` is a bool; ``str(result)`` explains it."""
+    """The outcome of a checker. ``passed`` is a bool; ``str(result)`` explains it.
+
+    Used by: the exercise checkers of every chapter (each returns one).
+    """
 
     name: str
     passed: bool
@@ -49,7 +55,10 @@ class CheckResult:
 
 
 def describe(value: Any) -> str:
-    """A short description of an argument: tensors by shape and dtype, other values by repr."""
+    """A short description of an argument: tensors by shape and dtype, other values by repr.
+
+    Used by: the exercise checkers of every chapter, in their failure reports.
+    """
     if isinstance(value, torch.Tensor):
         return f"tensor of shape {tuple(value.shape)} ({str(value.dtype).replace('torch.', '')})"
     if isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
@@ -92,6 +101,8 @@ def compare_on_cases(
 
     Outputs may be a tensor or a (nested) tuple/list/dict of tensors; they must match in structure,
     shape and values (``torch.allclose`` with ``atol`` and ``rtol``).
+
+    Used by: the exercise checkers of every chapter.
     """
     if not callable(student_fn):
         raise TypeError(f"student_fn must be callable, got {type(student_fn).__name__}")

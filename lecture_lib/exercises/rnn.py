@@ -61,6 +61,8 @@ def check_bptt(fn: Callable[..., dict[str, torch.Tensor]], n_cases: int = 10, se
     """
     if isinstance(n_cases, bool) or not isinstance(n_cases, int) or n_cases < 1:
         raise ValueError(f"n_cases={n_cases!r} must be a positive integer")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed={seed!r} must be an integer")
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
 
