@@ -411,7 +411,7 @@ class VOCSegmentation(_VOCDataset):
 
     @property
     def masks(self) -> list[Path]:
-        """The mask file of each id: ``SegmentationClass/<id>.png``."""
+        """The path of each id's mask, ``SegmentationClass/<id>.png``, in the order of ``ids``."""
         return self.targets
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
@@ -440,7 +440,7 @@ class VOCDetection(_VOCDataset):
 
     @property
     def annotations(self) -> list[Path]:
-        """The annotation file of each id: ``Annotations/<id>.xml``."""
+        """The path of each id's annotation, ``Annotations/<id>.xml``, in the order of ``ids``."""
         return self.targets
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
