@@ -114,10 +114,10 @@ class EncoderDecoder(nn.Module):
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"x must have shape (N, {self.in_channels}, H, W); got {shape}")
         h, w = x.shape[-2:]
-        if h % 8 or w % 8:
+        if h % 8 or w % 8 or h < 8 or w < 8:
             raise ValueError(
-                f"the input size (H, W)=({h}, {w}) must be divisible by 8 (three stride-2 stages); "
-                f"pad or crop to e.g. ({(h + 7) // 8 * 8}, {(w + 7) // 8 * 8})"
+                f"the input size (H, W)=({h}, {w}) must be a positive multiple of 8 (three stride-2 stages); "
+                f"pad or crop to e.g. ({max(8, (h + 7) // 8 * 8)}, {max(8, (w + 7) // 8 * 8)})"
             )
         return self.head(self.decoder(self.encoder(x)))  # (N, num_classes, H, W)
 

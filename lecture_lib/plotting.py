@@ -1,4 +1,4 @@
-"""Matplotlib helpers shared by the chapters: grids of cells, figure-to-PNG, image grids.
+"""Matplotlib helpers shared by the chapters: grids of cells, figure-to-PNG.
 
 Figures are built with ``matplotlib.figure.Figure`` (no pyplot state), so a helper can be called from an
 explorer callback or a test without opening windows or leaking figures.
@@ -9,6 +9,7 @@ Taught in: used by every chapter; the grid drawings belong to "Convolution arith
 from __future__ import annotations
 
 import io
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -102,12 +103,26 @@ def draw_conv_arithmetic(
     negative, the transposed convolution crops instead of padding; the figure says so in its title.
 
     Raises:
+        TypeError: when a size is not an int or ``transposed`` not a bool (the message names it).
         ValueError: from :func:`~lecture_lib.conv_arith.conv_output_size` or
             :func:`~lecture_lib.conv_arith.conv_transpose_output_size` for invalid sizes.
 
     Taught in: chapter "Convolution arithmetic".
     """
-    i, k, s, p, d, op = input_size, kernel_size, stride, padding, dilation, output_padding
+    sizes = {
+        "input_size": input_size,
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "output_padding": output_padding,
+    }
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name}={value!r} must be an int (the drawing is square: one size per axis)")
+    if not isinstance(transposed, bool):
+        raise TypeError(f"transposed={transposed!r} must be True or False")
+    i, k, s, p, d, op = (int(v) for v in sizes.values())
     if transposed:
         o = conv_transpose_output_size(i, k, s, p, op, d)
         pad = d * (k - 1) - p  # negative: the stretched input is cropped instead of padded

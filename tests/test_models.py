@@ -72,8 +72,10 @@ def test_encoder_decoder_upsampling_layers():
 
 def test_encoder_decoder_errors():
     model = EncoderDecoder(3, width=2)
-    with pytest.raises(ValueError, match=r"\(H, W\)=\(30, 32\) must be divisible by 8"):
+    with pytest.raises(ValueError, match=r"\(H, W\)=\(30, 32\) must be a positive multiple of 8"):
         model(torch.rand(1, 3, 30, 32))
+    with pytest.raises(ValueError, match=r"\(H, W\)=\(0, 32\) must be a positive multiple of 8"):
+        model(torch.rand(1, 3, 0, 32))
     with pytest.raises(ValueError, match=r"\(H, W\)=\(32, 12\)"):
         model(torch.rand(1, 3, 32, 12))
     with pytest.raises(ValueError, match=r"x must have shape \(N, 3, H, W\); got \(1, 1, 32, 32\)"):

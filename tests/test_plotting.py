@@ -56,6 +56,15 @@ def test_invalid_arguments_raise_the_formula_errors():
         draw_conv_arithmetic(input_size=1, kernel_size=5, padding=0)
 
 
+def test_argument_types_are_checked():
+    with pytest.raises(TypeError, match=r"kernel_size=\(3, 3\) must be an int"):
+        draw_conv_arithmetic(kernel_size=(3, 3))
+    with pytest.raises(TypeError, match="transposed='no' must be True or False"):
+        draw_conv_arithmetic(transposed="no")
+    fig = draw_conv_arithmetic(input_size=np.int64(5))  # NumPy integers are integers
+    assert fig.axes
+
+
 def test_draw_grid_draws_one_patch_per_cell():
     fig = Figure()
     ax = fig.subplots()
