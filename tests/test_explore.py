@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 
 import ipywidgets as widgets
+import numpy as np
 import pytest
 
 from lecture_lib.explore import Explorer, conv_arithmetic_explorer
+from lecture_lib.explore._core import _check_range, _float_slider, _int_slider
 
 
 def test_conv_arithmetic_explorer_follows_its_controls():
@@ -51,13 +53,72 @@ def test_mime_bundle_has_widget_view_default_png_and_text():
     assert "interactive explorer" in bundle["text/plain"]
 
 
-def test_explorer_with_invalid_default_has_no_png():
+def test_explorer_with_an_undrawable_default_raises():
+    # the book shows only the figure of the starting state: without one it would show nothing at all
     def draw(n):
         raise ValueError(f"n={n} is not drawable")
 
-    explorer = Explorer("broken", {"n": widgets.IntSlider(value=1)}, draw, lambda n: f"{n}")
-    assert "image/png" not in explorer._repr_mimebundle_()
-    assert "n=1 is not drawable" in explorer.summary.value
+    with pytest.raises(
+        ValueError, match="broken: the starting values n=1 cannot be drawn: n=1 is not drawable"
+    ):
+        Explorer("broken", {"n": widgets.IntSlider(value=1)}, draw, lambda n: f"{n}")
+
+
+def test_conv_arithmetic_explorer_refuses_an_invalid_starting_combination():
+    with pytest.raises(
+        ValueError, match=r"starting values input_size=1, kernel_size=5, .*padding=0.* smaller than 1"
+    ):
+        conv_arithmetic_explorer(input_size=1, kernel_size=5, padding=0)
+    explorer = conv_arithmetic_explorer(input_size=1, kernel_size=3, padding=1)  # o = 1: drawable
+    assert "image/png" in explorer._repr_mimebundle_()
+
+
+def test_check_range_is_shared_with_the_rnn_explorers():
+    from lecture_lib.explore import rnn
+
+    assert rnn._check_range is _check_range
+    _check_range("n", 3, 1, 3, integer=True)
+    _check_range("x", np.float64(0.5), 0.0, 1.0)
+    _check_range("n", np.int64(2), 1, 3, integer=True)
+    for value, kind in ((4, "an integer"), (0, "an integer"), (2.0, "an integer"), (True, "an integer")):
+        with pytest.raises(
+            ValueError, match=rf"n={value!r} must be {kind} between 1 and 3 \(the slider's range\)"
+        ):
+            _check_range("n", value, 1, 3, integer=True)
+    for value in (float("nan"), "0.5", 1.5, None):
+        with pytest.raises(ValueError, match="must be a number between 0.0 and 1.0"):
+            _check_range("x", value, 0.0, 1.0)
+
+
+def test_slider_factories_check_the_value_on_the_slider_range():
+    slider = _int_slider("n", 7, 1, 8, "n")
+    assert (slider.value, slider.min, slider.max, slider.continuous_update) == (7, 1, 8, False)
+    with pytest.raises(ValueError, match=r"n=20 must be an integer between 1 and 8"):
+        _int_slider("n", 20, 1, 8, "n")  # ipywidgets alone would clamp it to 8
+    slider = _float_slider("x", 1, 0.25, 2.0, "x", step=0.05, continuous_update=True)
+    assert (slider.value, slider.min, slider.max, slider.continuous_update) == (1.0, 0.25, 2.0, True)
+    with pytest.raises(ValueError, match=r"x=5.0 must be a number between 0.25 and 2.0"):
+        _float_slider("x", 5.0, 0.25, 2.0, "x", step=0.05)
+
+
+SLIDERS = ("input_size", "kernel_size", "stride", "padding", "dilation", "output_padding")
+
+
+@pytest.mark.parametrize("name", SLIDERS)
+def test_conv_arithmetic_explorer_refuses_starting_values_off_its_sliders(name):
+    control = conv_arithmetic_explorer().controls[name]
+    for value in (control.min - 1, control.max + 1):
+        expected = rf"{name}={value} must be an integer between {control.min} and {control.max} \(the slider's range\)"
+        with pytest.raises(ValueError, match=expected):
+            conv_arithmetic_explorer(**{name: value})
+    with pytest.raises(ValueError, match=rf"{name}=2.5 must be an integer"):
+        conv_arithmetic_explorer(**{name: 2.5})
+
+
+def test_conv_arithmetic_explorer_does_not_clamp_a_large_input():
+    with pytest.raises(ValueError, match=r"input_size=20 must be an integer between 1 and 8"):
+        conv_arithmetic_explorer(input_size=20)  # ipywidgets alone would start at 8
+    assert conv_arithmetic_explorer(input_size=8).state["input_size"] == 8
 
 
 @pytest.mark.parametrize("transposed", [False, True])

@@ -56,6 +56,22 @@ def test_psnr_rejects_bad_input():
         psnr(np.zeros((2, 4)), torch.zeros(2, 4))
 
 
+def test_psnr_requires_a_batch_and_a_floating_dtype():
+    one = torch.rand(4)
+    with pytest.raises(
+        ValueError, match=r"reconstruction has shape \(4,\); expected \(N, \.\.\.\) with at least 2"
+    ):
+        psnr(one, one)  # used to crash in flatten(1) with an IndexError
+    with pytest.raises(ValueError, match=r"target has shape \(\); expected \(N, \.\.\.\)"):
+        psnr(torch.rand(1, 4), torch.tensor(0.5))
+    ints = torch.zeros(2, 1, 3, 3, dtype=torch.uint8)
+    with pytest.raises(ValueError, match="reconstruction has dtype torch.uint8; expected a floating dtype"):
+        psnr(ints, ints.float())  # used to fail with an obscure RuntimeError
+    with pytest.raises(ValueError, match="target has dtype torch.int64; expected a floating dtype"):
+        psnr(ints.float(), ints.long())
+    assert psnr(torch.rand(3, 5), torch.rand(3, 5)).shape == (3,)  # (N, D) is a batch of N images
+
+
 # ---------------------------------------------------------------------------------------- latent explorer
 def test_latent_explorer_shows_the_decoded_code(model2):
     explorer = latent_explorer(model2, z=(0.5, -1.0))
@@ -139,6 +155,22 @@ def test_latent_explorer_rejects_bad_arguments(model2):
         latent_explorer(model2, z=(5.0, 0.0))
     with pytest.raises(ValueError, match=r"z=\(0.0, 5.0\)"):
         latent_explorer(model2, z=(0.0, 5.0), z_range=((-1.0, 1.0), (-6.0, 4.0)))
+
+
+def test_latent_explorer_starts_at_the_centre_of_its_sliders(model2):
+    torch.manual_seed(0)
+    codes = torch.rand(50, 2) * 4 + 1  # every code in [1, 5]^2: (0, 0) is off both sliders
+    explorer = latent_explorer(ConvAutoencoder(latent_dim=2), codes=codes)
+    for name in ("z1", "z2"):
+        control = explorer.controls[name]
+        assert control.min > 0.0
+        assert explorer.state[name] == pytest.approx((control.min + control.max) / 2)
+    each = latent_explorer(model2, z_range=((0.0, 1.0), (5.0, 9.0)))
+    assert each.state == {"z1": 0.5, "z2": 7.0}
+    assert latent_explorer(model2).state == {"z1": 0.0, "z2": 0.0}  # the centre of the default (-3, 3)
+    for z in ((True, 0.0), (0.0,), "centre", (0.0, float("nan"))):
+        with pytest.raises(ValueError, match=r"z=.* must be None \(the centre\) or a pair of numbers"):
+            latent_explorer(model2, z=z)
 
 
 def test_latent_explorer_mime_bundle_has_the_default_png(model2):
@@ -226,3 +258,20 @@ def test_denoising_explorer_rejects_bad_arguments(images):
         denoising_explorer({"a": _Identity()}, images, noise_factor=1.5)
     with pytest.raises(ValueError, match="index=4"):
         denoising_explorer({"a": _Identity()}, images, index=4)
+
+
+def test_denoising_explorer_rejects_bools_and_a_non_integer_seed(images):
+    models = {"a": _Identity()}
+    with pytest.raises(
+        ValueError, match=r"index=True must be an integer between 0 and 3 \(the slider's range\)"
+    ):
+        denoising_explorer(models, images, index=True)
+    with pytest.raises(ValueError, match=r"noise_factor=True must be a number between 0.0 and 1.0"):
+        denoising_explorer(models, images, noise_factor=True)
+    with pytest.raises(ValueError, match=r"index=1.0 must be an integer"):
+        denoising_explorer(models, images, index=1.0)
+    for seed in ("x", True, 1.5, None):
+        with pytest.raises(ValueError, match=rf"seed={seed!r} must be an integer"):
+            denoising_explorer(models, images, seed=seed)
+    explorer = denoising_explorer(models, images, noise_factor=1, index=np.int64(3), seed=np.int64(2))
+    assert explorer.state["index"] == 3 and explorer.state["noise_factor"] == 1.0

@@ -102,7 +102,7 @@ def test_explorer_follows_its_sliders():
 
 
 def test_explorer_shows_the_error_for_a_tiny_input_and_recovers():
-    explorer = checkerboard_explorer(kernel_size=7, stride=1)
+    explorer = checkerboard_explorer(kernel_size=7, stride=1, input_size=8)  # the start must be drawable
     explorer.controls["input_size"].value = 2
     assert "Invalid" in explorer.summary.value and "input_size=2" in explorer.summary.value
     assert explorer.image.layout.visibility == "hidden"
@@ -129,3 +129,21 @@ def test_mime_bundle_has_the_default_png():
     assert png.startswith(b"\x89PNG")
     assert png == checkerboard_explorer()._default_png
     assert "interactive explorer" in bundle["text/plain"]
+
+
+@pytest.mark.parametrize("name", ["kernel_size", "stride", "input_size"])
+def test_explorer_refuses_starting_values_off_its_sliders(name):
+    control = checkerboard_explorer().controls[name]
+    for value in (control.min - 1, control.max + 1):
+        expected = rf"{name}={value} must be an integer between {control.min} and {control.max} \(the slider's range\)"
+        with pytest.raises(ValueError, match=expected):
+            checkerboard_explorer(**{name: value})  # ipywidgets alone would clamp it
+
+
+def test_explorer_does_not_clamp_a_large_kernel_and_refuses_a_start_without_interior():
+    with pytest.raises(ValueError, match=r"kernel_size=12 must be an integer between 1 and 7"):
+        checkerboard_explorer(kernel_size=12)  # ipywidgets alone would start at 7
+    with pytest.raises(
+        ValueError, match=r"starting values kernel_size=7, stride=1, input_size=2 cannot be drawn"
+    ):
+        checkerboard_explorer(kernel_size=7, stride=1, input_size=2)

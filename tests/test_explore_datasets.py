@@ -112,3 +112,22 @@ def test_summary_iou_equals_pixel_counting():
         grid_b[y : y + h, x : x + w] = True
         expected = (grid_a & grid_b).sum() / (grid_a | grid_b).sum()
         assert f"IoU = {expected:.3f}" in iou_summary(int(x), int(y), int(w), int(h))
+
+
+@pytest.mark.parametrize("name", ["x", "y", "width", "height"])
+def test_explorer_refuses_starting_values_off_its_sliders(name):
+    control = iou_explorer().controls[name]
+    for value in (control.min - 1, control.max + 1):
+        expected = rf"{name}={value} must be an integer between {control.min} and {control.max} \(the slider's range\)"
+        with pytest.raises(ValueError, match=expected):
+            iou_explorer(**{name: value})  # ipywidgets alone would clamp it
+
+
+def test_explorer_does_not_clamp_a_box_off_the_canvas():
+    with pytest.raises(ValueError, match=r"x=40 must be an integer between 0 and 19"):
+        iou_explorer(x=40)  # ipywidgets alone would start at 19
+    explorer = iou_explorer(x=35, canvas=40)  # a larger canvas widens the sliders
+    assert explorer.state["x"] == 35 and explorer.controls["x"].max == 39
+    for canvas in (0, 2.5, True):
+        with pytest.raises(ValueError, match=f"canvas={canvas!r} must be a positive integer"):
+            iou_explorer(canvas=canvas)

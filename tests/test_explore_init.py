@@ -157,3 +157,20 @@ def test_mime_bundle_has_default_png_and_bad_arguments_raise():
         init_explorer(init="zeros")
     with pytest.raises(ValueError, match="activation='sigmoid'"):
         init_explorer(activation="sigmoid")
+
+
+@pytest.mark.parametrize(("name", "value"), [("depth", 100), ("depth", 1), ("width", 8), ("width", 512),
+                                             ("scale", 5.0), ("scale", 0.1), ("depth", 20.0), ("scale", True)])  # fmt: skip
+def test_explorer_refuses_starting_values_off_its_sliders(name, value):
+    control = init_explorer().controls[name]
+    kind = "a number" if name == "scale" else "an integer"
+    expected = (
+        rf"{name}={value!r} must be {kind} between {control.min} and {control.max} \(the slider's range\)"
+    )
+    with pytest.raises(ValueError, match=expected):
+        init_explorer(**{name: value})  # ipywidgets alone would clamp depth=100 to 50 and scale=5.0 to 2.0
+
+
+def test_explorer_starts_at_the_slider_ends():
+    explorer = init_explorer(depth=50, scale=2.0, width=16)
+    assert (explorer.state["depth"], explorer.state["scale"], explorer.state["width"]) == (50, 2.0, 16)

@@ -127,3 +127,17 @@ def test_explorer_rejects_an_even_patch():
 def test_draw_returns_two_panels():
     fig = draw_sliding_windows(40, 60, 9, 3)
     assert len(fig.axes) == 3  # coverage map, its colour bar, passes against stride
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("height", 1000), ("width", 15), ("patch_size", 131), ("stride", 97)]
+)
+def test_explorer_refuses_starting_values_off_its_sliders(name, value):
+    control = sliding_window_explorer().controls[name]
+    expected = (
+        rf"{name}={value} must be an integer between {control.min} and {control.max} \(the slider's range\)"
+    )
+    with pytest.raises(ValueError, match=expected):
+        sliding_window_explorer(**{name: value})  # ipywidgets alone would clamp it
+    assert (control.min, control.max) == {"height": (16, 512), "width": (16, 512), "patch_size": (1, 129),
+                                          "stride": (1, 96)}[name]  # fmt: skip

@@ -101,3 +101,22 @@ def test_explorer_errors():
         training_explorer(_curves(), smooth=0)
     with pytest.raises(ValueError, match="non-empty"):
         training_explorer({})
+
+
+def _long_curves(steps: int = 500) -> dict:
+    return {"long": {"loss": [0.1] * steps, "eval_steps": [steps], "eval_mse": [0.1]}}
+
+
+def test_explorer_checks_smooth_on_the_sliders_range():
+    explorer = training_explorer(_long_curves(), smooth=100)
+    assert explorer.state["smooth"] == 100 and explorer.controls["smooth"].max == 100
+    with pytest.raises(
+        ValueError, match=r"smooth=150 must be an integer between 1 and 100 \(the slider's range\)"
+    ):
+        training_explorer(_long_curves(), smooth=150)  # 500 steps, but the slider stops at 100
+    short = training_explorer(_long_curves(30), smooth=30)
+    assert short.controls["smooth"].max == 30
+    with pytest.raises(ValueError, match=r"smooth=31 must be an integer between 1 and 30"):
+        training_explorer(_long_curves(30), smooth=31)
+    with pytest.raises(ValueError, match=r"smooth=True must be an integer"):
+        training_explorer(_long_curves(), smooth=True)

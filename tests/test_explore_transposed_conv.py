@@ -80,3 +80,21 @@ def test_mime_bundle_has_widget_default_png_and_text():
     assert png.startswith(b"\x89PNG")
     assert png == transposed_conv_explorer()._default_png
     assert "interactive explorer" in bundle["text/plain"]
+
+
+@pytest.mark.parametrize("name", ["input_size", "kernel_size", "stride", "padding", "output_padding"])
+def test_explorer_refuses_starting_values_off_its_sliders(name):
+    control = transposed_conv_explorer().controls[name]
+    for value in (control.min - 1, control.max + 1):
+        expected = rf"{name}={value} must be an integer between {control.min} and {control.max} \(the slider's range\)"
+        with pytest.raises(ValueError, match=expected):
+            transposed_conv_explorer(**{name: value})  # ipywidgets alone would clamp it
+
+
+def test_explorer_does_not_clamp_a_large_input_and_refuses_an_invalid_start():
+    with pytest.raises(ValueError, match=r"input_size=9 must be an integer between 1 and 4"):
+        transposed_conv_explorer(input_size=9)  # ipywidgets alone would start at 4
+    with pytest.raises(
+        ValueError, match=r"starting values .*output_padding=2 cannot be drawn: output_padding=2"
+    ):
+        transposed_conv_explorer(output_padding=2)  # not below stride 2: the book would show no figure

@@ -11,6 +11,7 @@ Each chapter's explorer lives in ``lecture_lib.explore.<topic>`` and is re-expor
 from __future__ import annotations
 
 import base64
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,48 @@ from matplotlib.figure import Figure
 from ..plotting import figure_to_png
 
 __all__ = ["Explorer"]
+
+
+def _check_range(name: str, value: Any, low: float, high: float, integer: bool = False) -> None:
+    """An explorer's starting value must lie on its slider (ipywidgets would clamp it silently).
+
+    Raises ValueError naming ``name``, the value and the range unless ``value`` is a number (an integer if
+    ``integer``; never a bool) with ``low <= value <= high``.
+    """
+    kinds = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+        kind = "an integer" if integer else "a number"
+        raise ValueError(f"{name}={value!r} must be {kind} between {low} and {high} (the slider's range)")
+
+
+def _int_slider(
+    name: str, value: Any, low: int, high: int, description: str, step: int = 1, **options: Any
+) -> widgets.IntSlider:
+    """An IntSlider from ``low`` to ``high`` that starts at ``value``, checked on that same range first.
+
+    ``name`` is the explorer's argument, for the error message; ``options`` go to the slider
+    (``continuous_update`` is False unless given).
+    """
+    _check_range(name, value, low, high, integer=True)
+    options.setdefault("continuous_update", False)
+    return widgets.IntSlider(
+        value=int(value), min=low, max=high, step=step, description=description, **options
+    )
+
+
+def _float_slider(
+    name: str, value: Any, low: float, high: float, description: str, step: float, **options: Any
+) -> widgets.FloatSlider:
+    """A FloatSlider from ``low`` to ``high`` that starts at ``value``, checked on that same range first.
+
+    ``name`` is the explorer's argument, for the error message; ``options`` go to the slider
+    (``continuous_update`` is False unless given).
+    """
+    _check_range(name, value, low, high)
+    options.setdefault("continuous_update", False)
+    return widgets.FloatSlider(
+        value=float(value), min=low, max=high, step=step, description=description, **options
+    )
 
 
 class Explorer:
@@ -32,6 +75,11 @@ class Explorer:
         draw: keyword arguments -> matplotlib ``Figure`` of that state. It may raise ``ValueError`` for an
             invalid combination: the explorer then shows the message instead of a figure.
         summarize: keyword arguments -> one line of text with the numbers of that state.
+
+    Raises:
+        ValueError: when ``draw`` rejects the starting state. The rendered book shows only the figure of
+            the starting state (it has no kernel to show the live message), so an explorer that cannot
+            draw it is refused at construction, with the state and ``draw``'s message.
     """
 
     def __init__(
@@ -48,7 +96,11 @@ class Explorer:
         self.summary = widgets.HTML()
         self.image = widgets.Image(format="png")
         self.renders = 0  # how many times the figure was redrawn (tests drive the controls and watch this)
-        self._default_png = self._render(self.state)
+        try:
+            self._default_png = self._render(self.state, strict=True)
+        except ValueError as exc:
+            values = ", ".join(f"{name}={value!r}" for name, value in self.state.items())
+            raise ValueError(f"{title}: the starting values {values} cannot be drawn: {exc}") from exc
         for control in controls.values():
             control.observe(self._on_change, names="value")
         self.widget = widgets.VBox(
@@ -61,10 +113,13 @@ class Explorer:
         """The current value of every control."""
         return {name: control.value for name, control in self.controls.items()}
 
-    def _render(self, state: dict[str, Any]) -> bytes | None:
+    def _render(self, state: dict[str, Any], strict: bool = False) -> bytes | None:
+        """Draw ``state`` into the widgets; a ValueError is shown instead of the figure, or raised if ``strict``."""
         try:
             fig = self._draw(**state)
         except ValueError as exc:
+            if strict:
+                raise
             self.summary.value = f"<span style='color:#b00'>Invalid: {exc}</span>"
             self.image.layout.visibility = "hidden"
             return None
@@ -84,6 +139,6 @@ class Explorer:
             f"{self.title}: an interactive explorer. Run the notebook to move its controls; "
             "the figure shows its default state."
         )
-        if self._default_png is not None:
+        if self._default_png is not None:  # always, since an undrawable starting state is refused
             bundle["image/png"] = base64.b64encode(self._default_png).decode("ascii")
         return bundle

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 from collections.abc import Iterator, Mapping
 
 import ipywidgets as widgets
@@ -22,7 +23,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from ..noise import NOISE_KINDS, add_noise
-from ._core import Explorer
+from ._core import Explorer, _float_slider, _int_slider
 
 __all__ = ["denoising_explorer", "latent_explorer", "psnr"]
 
@@ -30,15 +31,32 @@ __all__ = ["denoising_explorer", "latent_explorer", "psnr"]
 def psnr(reconstruction: torch.Tensor, target: torch.Tensor, max_value: float = 1.0) -> torch.Tensor:
     """Peak signal-to-noise ratio of each image, in decibels.
 
-    Shapes: ``reconstruction`` and ``target`` (N, ...) of the same shape -> (N,), one value per image.
+    Shapes: ``reconstruction`` and ``target`` (N, ...) of the same shape, at least 2 dimensions (a batch of
+    N images, e.g. (N, C, H, W)) and a floating dtype -> (N,), one value per image.
     Formula: ``PSNR = 10 log10(max_value^2 / MSE)`` with ``MSE`` the mean squared difference over the
     image's values; identical images give ``inf``.
+
+    Raises:
+        TypeError: when an input is not a tensor.
+        ValueError: for an input with fewer than 2 dimensions or an integer (non-floating) dtype, inputs of
+            different shapes, or a ``max_value`` that is not a positive number.
 
     Taught in: chapter "Autoencoders" (denoising quality).
     """
     if not isinstance(reconstruction, torch.Tensor) or not isinstance(target, torch.Tensor):
         raise TypeError("reconstruction and target must be torch.Tensors")
-    if reconstruction.shape != target.shape or reconstruction.dim() < 1:
+    for name, tensor in (("reconstruction", reconstruction), ("target", target)):
+        if tensor.dim() < 2:
+            raise ValueError(
+                f"{name} has shape {tuple(tensor.shape)}; expected (N, ...) with at least 2 dimensions, "
+                "a batch of N images (add the batch dimension with .unsqueeze(0) for one image)"
+            )
+        if not tensor.is_floating_point():
+            raise ValueError(
+                f"{name} has dtype {tensor.dtype}; expected a floating dtype (convert with .float(), and "
+                "set max_value=255 for images in 0..255)"
+            )
+    if reconstruction.shape != target.shape:
         raise ValueError(
             f"reconstruction {tuple(reconstruction.shape)} and target {tuple(target.shape)} must have the "
             "same shape (N, ...)"
@@ -109,7 +127,7 @@ def latent_explorer(
     model: nn.Module,
     codes: torch.Tensor | None = None,
     labels: torch.Tensor | None = None,
-    z: tuple[float, float] = (0.0, 0.0),
+    z: tuple[float, float] | None = None,
     z_range: tuple[float, float] | tuple[tuple[float, float], tuple[float, float]] | None = None,
 ) -> Explorer:
     """Two sliders for a 2-D code ``z``; the figure shows where ``z`` lies and the image ``model.decode(z)``.
@@ -120,9 +138,16 @@ def latent_explorer(
         codes: optional (N, 2) codes of real images (``model.encode(x)``), drawn as a scatter behind ``z``.
         labels: optional (N,) integer classes of ``codes``: colours the scatter, and the summary names the
             class of the code nearest to ``z``.
-        z: the starting code.
+        z: the starting code (z_1, z_2), inside the slider ranges; default: the centre of each slider's
+            range ((0, 0) for the default range (-3, 3)).
         z_range: (low, high) for both sliders, or ((low_1, high_1), (low_2, high_2)) for z_1 and z_2;
             default: the range of each coordinate of ``codes`` widened by 5% on each side, else (-3, 3).
+
+    Raises:
+        TypeError: for a model without a ``decode`` method.
+        ValueError: for a model whose code is not 2-D, codes or labels of the wrong shape, an invalid
+            ``z_range``, or a ``z`` that is not a pair of numbers inside the slider ranges (ipywidgets would
+            clamp it silently).
 
     Taught in: chapter "Autoencoders" (the 2-D latent space).
     """
@@ -148,15 +173,23 @@ def latent_explorer(
     ranges = _axis_ranges(z_range, codes)
     device, dtype = _model_device(model), _model_dtype(model)
 
-    def slider(description: str, value: float, low: float, high: float) -> widgets.FloatSlider:
-        if not low <= value <= high:
-            raise ValueError(f"z={z!r} must lie in the slider ranges {ranges}")
-        return widgets.FloatSlider(
-            value=value, min=low, max=high, step=(high - low) / 100, description=description,
-            continuous_update=False, readout_format=".2f",
-        )  # fmt: skip
+    if z is None:
+        z = ((ranges[0][0] + ranges[0][1]) / 2, (ranges[1][0] + ranges[1][1]) / 2)
+    is_pair = isinstance(z, tuple | list) and len(z) == 2
+    if not is_pair or not all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and low <= v <= high
+        for v, (low, high) in zip(z, ranges)
+    ):
+        raise ValueError(
+            f"z={z!r} must be None (the centre) or a pair of numbers (z_1, z_2) in the slider ranges {ranges}"
+        )
 
-    controls = {"z1": slider("z₁", float(z[0]), *ranges[0]), "z2": slider("z₂", float(z[1]), *ranges[1])}
+    def slider(name: str, value: float, low: float, high: float, description: str) -> widgets.FloatSlider:
+        return _float_slider(
+            name, value, low, high, description, step=(high - low) / 100, readout_format=".2f"
+        )
+
+    controls = {"z1": slider("z[0]", z[0], *ranges[0], "z₁"), "z2": slider("z[1]", z[1], *ranges[1], "z₂")}
 
     def decode(z1: float, z2: float) -> torch.Tensor:
         code = torch.tensor([[z1, z2]], device=device, dtype=dtype)  # (1, 2)
@@ -236,6 +269,12 @@ def denoising_explorer(
     The figure shows the clean image, the corrupted input and the reconstructions, with the PSNR
     (:func:`psnr`) of each against the clean image; the summary repeats the numbers.
 
+    Raises:
+        TypeError: for a model that is not an ``nn.Module``.
+        ValueError: for empty ``models``, ``images`` not (N, C, H, W), an unknown ``kind``, a
+            ``noise_factor`` outside [0, 1] or an ``index`` outside [0, N - 1] (the sliders' ranges; bools
+            are refused too), or a ``seed`` that is not an integer.
+
     Taught in: chapter "Autoencoders" (denoising autoencoders).
     """
     if not isinstance(models, Mapping) or not models:
@@ -248,21 +287,16 @@ def denoising_explorer(
         raise ValueError(f"images must have shape (N, C, H, W) with N >= 1; got {shape}")
     if kind not in NOISE_KINDS:
         raise ValueError(f"kind={kind!r} must be one of {NOISE_KINDS}")
-    if not (isinstance(noise_factor, int | float) and 0.0 <= noise_factor <= 1.0):
-        raise ValueError(f"noise_factor={noise_factor!r} must lie in [0, 1]")
-    if not (isinstance(index, int) and 0 <= index < len(images)):
-        raise ValueError(f"index={index!r} must be an int in [0, {len(images) - 1}]")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"seed={seed!r} must be an integer (image i is corrupted with seed + i)")
+    seed = int(seed)
     images = images.detach()
 
     controls = {
         "kind": widgets.Dropdown(options=list(NOISE_KINDS), value=kind, description="noise"),
-        "noise_factor": widgets.FloatSlider(
-            value=float(noise_factor), min=0.0, max=1.0, step=0.05, description="level",
-            continuous_update=False, readout_format=".2f",
-        ),
-        "index": widgets.IntSlider(
-            value=index, min=0, max=len(images) - 1, description="image", continuous_update=False
-        ),
+        "noise_factor": _float_slider("noise_factor", noise_factor, 0.0, 1.0, "level", step=0.05,
+                                      readout_format=".2f"),
+        "index": _int_slider("index", index, 0, len(images) - 1, "image"),
     }  # fmt: skip
 
     def compute(kind: str, noise_factor: float, index: int) -> dict[str, tuple[torch.Tensor, float]]:

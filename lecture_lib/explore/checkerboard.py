@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib.axes import Axes
@@ -21,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..checkerboard import overlap_counts
 from ..plotting import COLORS
-from ._core import Explorer
+from ._core import Explorer, _int_slider
 
 __all__ = [
     "checkerboard_explorer",
@@ -149,18 +148,18 @@ def checkerboard_explorer(kernel_size: int = 3, stride: int = 2, input_size: int
     The summary gives the interior counts and their max/min ratio (1 means even overlap, no checkerboard from
     the layout). An input too small to have an interior shows the error message instead of a figure.
 
+    Slider ranges: kernel 1..7, stride 1..4, input 2..8.
+
+    Raises:
+        ValueError: for a starting value off its slider (ipywidgets would clamp it silently), and for a
+            starting input too small to have an interior (the book shows only the starting figure).
+
     Taught in: chapter "Checkerboard artifacts".
     """
-
-    def slider(description: str, value: int, low: int, high: int) -> widgets.IntSlider:
-        return widgets.IntSlider(
-            value=value, min=low, max=high, description=description, continuous_update=False
-        )
-
     controls = {
-        "kernel_size": slider("kernel k", kernel_size, 1, 7),
-        "stride": slider("stride s", stride, 1, 4),
-        "input_size": slider("input n", input_size, 2, 8),
+        "kernel_size": _int_slider("kernel_size", kernel_size, 1, 7, "kernel k"),
+        "stride": _int_slider("stride", stride, 1, 4, "stride s"),
+        "input_size": _int_slider("input_size", input_size, 2, 8, "input n"),
     }
 
     def summarize(**state: Any) -> str:

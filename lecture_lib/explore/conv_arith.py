@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from ..conv_arith import conv_output_size, conv_transpose_output_size
 from ..plotting import draw_conv_arithmetic
-from ._core import Explorer
+from ._core import Explorer, _int_slider
 
 __all__ = ["conv_arithmetic_explorer"]
 
@@ -27,21 +27,21 @@ def conv_arithmetic_explorer(
     Invalid combinations (an output smaller than 1, output padding not below stride or dilation) show
     the error message of :mod:`lecture_lib.conv_arith` instead of a figure.
 
+    Slider ranges: input 1..8, kernel 1..5, stride 1..3, padding 0..3, dilation 1..3, output padding 0..2.
+
+    Raises:
+        ValueError: for a starting value off its slider (ipywidgets would clamp it silently), and for
+            starting values that form an invalid combination (the book shows only the starting figure).
+
     Taught in: chapter "Convolution arithmetic".
     """
-
-    def slider(description: str, value: int, low: int, high: int) -> widgets.IntSlider:
-        return widgets.IntSlider(
-            value=value, min=low, max=high, description=description, continuous_update=False
-        )
-
-    controls = {
-        "input_size": slider("input i", input_size, 1, 8),
-        "kernel_size": slider("kernel k", kernel_size, 1, 5),
-        "stride": slider("stride s", stride, 1, 3),
-        "padding": slider("padding p", padding, 0, 3),
-        "dilation": slider("dilation d", dilation, 1, 3),
-        "output_padding": slider("output pad", output_padding, 0, 2),
+    controls: dict[str, widgets.ValueWidget] = {
+        "input_size": _int_slider("input_size", input_size, 1, 8, "input i"),
+        "kernel_size": _int_slider("kernel_size", kernel_size, 1, 5, "kernel k"),
+        "stride": _int_slider("stride", stride, 1, 3, "stride s"),
+        "padding": _int_slider("padding", padding, 0, 3, "padding p"),
+        "dilation": _int_slider("dilation", dilation, 1, 3, "dilation d"),
+        "output_padding": _int_slider("output_padding", output_padding, 0, 2, "output pad"),
         "transposed": widgets.ToggleButtons(
             options=[("convolution", False), ("transposed", True)], value=transposed, description="kind"
         ),

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..metrics import box_iou
-from ._core import Explorer
+from ._core import Explorer, _int_slider
 
 __all__ = ["COCO_IOU_THRESHOLDS", "draw_iou", "iou_explorer", "iou_summary"]
 
@@ -147,21 +147,25 @@ def iou_explorer(
     of 0.50, 0.55, ..., 0.95) and how many of COCO's thresholds it passes. The default (a 10 x 8 box
     shifted by (2, 1) from an equal ground truth) has IoU 56/104 = 0.538: a match at 0.5, not at 0.75.
 
+    Slider ranges: x and y 0..canvas-1, width and height 1..canvas (pixels); the threshold one of
+    0.50, 0.55, ..., 0.95.
+
+    Raises:
+        ValueError: for a ``canvas`` that is not a positive integer, a starting value off its slider
+            (ipywidgets would clamp it silently) or a threshold not on the slider.
+
     Taught in: chapter "Pascal VOC and COCO".
     """
     if threshold not in _THRESHOLD_OPTIONS:
         raise ValueError(f"threshold={threshold!r} must be one of {_THRESHOLD_OPTIONS}")
-
-    def slider(description: str, value: int, low: int, high: int) -> widgets.IntSlider:
-        return widgets.IntSlider(
-            value=value, min=low, max=high, description=description, continuous_update=False
-        )
+    if isinstance(canvas, bool) or not isinstance(canvas, int) or canvas < 1:
+        raise ValueError(f"canvas={canvas!r} must be a positive integer (the side of the drawing, in pixels)")
 
     controls = {
-        "x": slider("x", x, 0, canvas - 1),
-        "y": slider("y", y, 0, canvas - 1),
-        "width": slider("width", width, 1, canvas),
-        "height": slider("height", height, 1, canvas),
+        "x": _int_slider("x", x, 0, canvas - 1, "x"),
+        "y": _int_slider("y", y, 0, canvas - 1, "y"),
+        "width": _int_slider("width", width, 1, canvas, "width"),
+        "height": _int_slider("height", height, 1, canvas, "height"),
         "threshold": widgets.SelectionSlider(
             options=list(_THRESHOLD_OPTIONS), value=threshold, description="IoU thr.", continuous_update=False
         ),

@@ -20,7 +20,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ..init import identity_, kaiming_normal_, np_rnn_, xavier_normal_
-from ._core import Explorer
+from ._core import Explorer, _float_slider, _int_slider
 
 __all__ = ["INITS", "init_weight", "layer_statistics", "init_explorer"]
 
@@ -122,6 +122,12 @@ def init_explorer(
 ) -> Explorer:
     """Choose an initialisation, a nonlinearity, depth, width and a scale; see spectrum and per-layer stds.
 
+    Slider ranges: depth 2..50, width 16..256 (steps of 16), scale 0.25..2.0.
+
+    Raises:
+        ValueError: for an unknown ``init`` or ``activation`` and for a starting value off its slider
+            (ipywidgets would clamp it silently).
+
     Taught in: chapter "Initialisation".
     """
     cache: dict[tuple, tuple[list[torch.Tensor], np.ndarray, torch.Tensor, torch.Tensor]] = {}
@@ -194,13 +200,9 @@ def init_explorer(
     controls = {
         "init": widgets.Dropdown(options=list(INITS), value=init, description="init"),
         "activation": widgets.ToggleButtons(options=list(_ACTIVATIONS), value=activation, description="f"),
-        "depth": widgets.IntSlider(value=depth, min=2, max=50, description="depth", continuous_update=False),
-        "width": widgets.IntSlider(
-            value=width, min=16, max=256, step=16, description="width", continuous_update=False
-        ),
-        "scale": widgets.FloatSlider(
-            value=scale, min=0.25, max=2.0, step=0.05, description="scale", continuous_update=False
-        ),
+        "depth": _int_slider("depth", depth, 2, 50, "depth"),
+        "width": _int_slider("width", width, 16, 256, "width", step=16),
+        "scale": _float_slider("scale", scale, 0.25, 2.0, "scale", step=0.05),
         "shared": widgets.ToggleButtons(
             options=[("independent layers", False), ("shared (RNN)", True)],
             value=shared,

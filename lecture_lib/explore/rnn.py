@@ -30,7 +30,7 @@ from ..rnn import (
     gradient_norms_through_time,
     rnn_forward,
 )
-from ._core import Explorer
+from ._core import Explorer, _check_range
 
 __all__ = [
     "w_rec_path_terms",
@@ -53,14 +53,6 @@ def _check_truncate(truncate: int | None) -> None:
 def _check_loss_at(loss_at: str) -> None:
     if loss_at not in ("every", "last"):
         raise ValueError(f"loss_at={loss_at!r} must be 'every' (a loss at every step) or 'last'")
-
-
-def _check_range(name: str, value: Any, low: float, high: float, integer: bool = False) -> None:
-    """An explorer's starting value must lie on its slider (ipywidgets would clamp it silently)."""
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
-        kind = "an integer" if integer else "a number"
-        raise ValueError(f"{name}={value!r} must be {kind} between {low} and {high} (the slider's range)")
 
 
 def _window(t: int, truncate: int | None) -> range:

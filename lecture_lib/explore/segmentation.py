@@ -15,13 +15,12 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
-import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ._core import Explorer
+from ._core import Explorer, _int_slider
 
 __all__ = [
     "SlidingWindowCost",
@@ -199,19 +198,19 @@ def sliding_window_explorer(
     The summary gives the forward passes, the pixels read and the share read more than once; the figure
     shows how many windows read each pixel and how the number of passes falls with the stride.
 
+    Slider ranges: height and width 16..512, patch 1..129 (odd), stride 1..96.
+
+    Raises:
+        ValueError: for an even or non-positive size (as :func:`sliding_window_cost`) and for a starting
+            value off its slider (ipywidgets would clamp it silently).
+
     Taught in: chapter "Segmentation".
     """
     _check((height, width), patch_size, stride)
-
-    def slider(description: str, value: int, low: int, high: int, step: int = 1) -> widgets.IntSlider:
-        return widgets.IntSlider(
-            value=value, min=low, max=high, step=step, description=description, continuous_update=False
-        )
-
     controls = {
-        "height": slider("height H", height, 16, 512),
-        "width": slider("width W", width, 16, 512),
-        "patch_size": slider("patch p", patch_size, 1, 129, step=2),
-        "stride": slider("stride s", stride, 1, 96),
+        "height": _int_slider("height", height, 16, 512, "height H"),
+        "width": _int_slider("width", width, 16, 512, "width W"),
+        "patch_size": _int_slider("patch_size", patch_size, 1, 129, "patch p", step=2),
+        "stride": _int_slider("stride", stride, 1, 96, "stride s"),
     }
     return Explorer("Sliding-window cost", controls, draw_sliding_windows, sliding_window_summary)

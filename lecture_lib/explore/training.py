@@ -19,9 +19,11 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._core import Explorer
+from ._core import Explorer, _int_slider
 
 __all__ = ["running_mean", "first_step_below", "check_curves", "draw_training_curves", "training_explorer"]
+
+_SMOOTH_MAX = 100  # the longest running-mean window the explorer's slider offers
 
 
 def running_mean(values: Sequence[float], window: int) -> np.ndarray:
@@ -158,7 +160,12 @@ def training_explorer(
 ) -> Explorer:
     """Explore recorded training curves: a recipe dropdown, a smoothing slider and a toggle for the others.
 
-    ``curves`` as for :func:`check_curves`; ``recipe`` the one shown first (default: the first key).
+    ``curves`` as for :func:`check_curves`; ``recipe`` the one shown first (default: the first key);
+    ``smooth`` the starting window of the running mean, on the slider's range 1..min(100, longest run).
+
+    Raises:
+        ValueError: for invalid ``curves``, an unknown ``recipe`` or a ``smooth`` off the slider (ipywidgets
+            would clamp it silently).
 
     Taught in: chapter "Training recurrent networks".
     """
@@ -168,11 +175,11 @@ def training_explorer(
     if recipe not in curves:
         raise ValueError(f"recipe={recipe!r} is not one of {names}")
     longest = max(len(curve["loss"]) for curve in curves.values())
-    if isinstance(smooth, bool) or not isinstance(smooth, int) or not 1 <= smooth <= longest:
-        raise ValueError(f"smooth={smooth!r} must be an integer in 1..{longest} (the number of steps)")
     controls: dict[str, Any] = {
         "recipe": widgets.Dropdown(options=names, value=recipe, description="recipe"),
-        "smooth": widgets.IntSlider(value=smooth, min=1, max=min(100, longest), description="smooth"),
+        "smooth": _int_slider(
+            "smooth", smooth, 1, min(_SMOOTH_MAX, longest), "smooth", continuous_update=True
+        ),
         "others": widgets.Checkbox(value=True, description="show the others"),
     }
 

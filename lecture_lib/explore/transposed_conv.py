@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib import colormaps
@@ -15,7 +14,7 @@ from matplotlib.patches import Rectangle
 from ..conv_arith import conv_transpose_output_size
 from ..plotting import COLORS, draw_grid
 from ..transposed_conv import conv_transpose2d_scatter
-from ._core import Explorer
+from ._core import Explorer, _int_slider
 
 __all__ = ["transposed_conv_explorer", "draw_transposed_conv", "scatter_counts"]
 
@@ -128,20 +127,20 @@ def transposed_conv_explorer(
     Invalid combinations (output padding not below the stride, an output smaller than 1) show the error
     message instead of a figure.
 
+    Slider ranges: input 1..4, kernel 1..5, stride 1..3, padding 0..2, output padding 0..2.
+
+    Raises:
+        ValueError: for a starting value off its slider (ipywidgets would clamp it silently), and for
+            starting values that form an invalid combination (the book shows only the starting figure).
+
     Taught in: chapter "Transposed convolution from scratch".
     """
-
-    def slider(description: str, value: int, low: int, high: int) -> widgets.IntSlider:
-        return widgets.IntSlider(
-            value=value, min=low, max=high, description=description, continuous_update=False
-        )
-
     controls = {
-        "input_size": slider("input i", input_size, 1, 4),
-        "kernel_size": slider("kernel k", kernel_size, 1, 5),
-        "stride": slider("stride s", stride, 1, 3),
-        "padding": slider("padding p", padding, 0, 2),
-        "output_padding": slider("output pad", output_padding, 0, 2),
+        "input_size": _int_slider("input_size", input_size, 1, 4, "input i"),
+        "kernel_size": _int_slider("kernel_size", kernel_size, 1, 5, "kernel k"),
+        "stride": _int_slider("stride", stride, 1, 3, "stride s"),
+        "padding": _int_slider("padding", padding, 0, 2, "padding p"),
+        "output_padding": _int_slider("output_padding", output_padding, 0, 2, "output pad"),
     }
 
     def summarize(**state: Any) -> str:
