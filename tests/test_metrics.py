@@ -9,20 +9,14 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pycocotools import mask as mask_utils
+from sklearn.metrics import accuracy_score, jaccard_score
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
-from sklearn.metrics import jaccard_score
 
 from lecture_lib import metrics
 from lecture_lib.datasets import coco, synthetic
 
 # ------------------------------------------------------------------------------------------ box_iou
-
-
-def _brute_iou(a: list[float], b: list[float]) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def test_box_iou_hand_cases(device):
@@ -40,7 +34,7 @@ def test_box_iou_hand_cases(device):
 
 @settings(max_examples=40)
 @given(n=st.integers(0, 6), m=st.integers(0, 6), seed=st.integers(0, 2**31 - 1))
-def test_box_iou_equals_brute_force(n, m, seed):
+def test_box_iou_equals_pycocotools(n, m, seed):
     g = torch.Generator().manual_seed(seed)
 
     def boxes(k):
@@ -51,9 +45,13 @@ def test_box_iou_equals_brute_force(n, m, seed):
     a, b = boxes(n), boxes(m)
     iou = metrics.box_iou(a, b)
     assert iou.shape == (n, m)
-    for i in range(n):
-        for j in range(m):
-            assert iou[i, j].item() == pytest.approx(_brute_iou(a[i].tolist(), b[j].tolist()), abs=1e-12)
+    if n and m:  # pycocotools' box IoU (C, float64), boxes as [x, y, w, h], no crowd
+
+        def xywh(t):
+            return torch.cat([t[:, :2], t[:, 2:] - t[:, :2]], dim=1).tolist()
+
+        reference = mask_utils.iou(xywh(a), xywh(b), [0] * m)
+        torch.testing.assert_close(iou, torch.as_tensor(reference, dtype=torch.float64), atol=1e-12, rtol=0)
 
 
 def test_box_iou_rejects_bad_boxes():
@@ -99,6 +97,7 @@ def test_confusion_matrix_and_iou_equal_sklearn(c, n, seed):
     np.testing.assert_allclose(per_class.numpy()[present], sk[present], atol=1e-12, rtol=0)
     assert miou == pytest.approx(sk[present].mean(), abs=1e-12)
     assert np.isnan(per_class.numpy()[~present]).all()
+    assert metrics.pixel_accuracy(cm) == pytest.approx(accuracy_score(target[keep], pred[keep]), abs=1e-12)
 
 
 def test_confusion_matrices_accumulate():
