@@ -8,6 +8,7 @@ import ipywidgets as widgets
 import numpy as np
 import pytest
 
+from lecture_lib.conv_arith import conv_output_size, conv_transpose_output_size
 from lecture_lib.explore import Explorer, conv_arithmetic_explorer
 from lecture_lib.explore._core import _check_range, _float_slider, _int_slider
 
@@ -121,6 +122,14 @@ def test_conv_arithmetic_explorer_does_not_clamp_a_large_input():
     assert conv_arithmetic_explorer(input_size=8).state["input_size"] == 8
 
 
+def _library_output_size(state: dict) -> int:
+    """The output size of an explorer state, straight from lecture_lib.conv_arith (not from the explorer)."""
+    i, k, s, p, d, op = (state[n] for n in SLIDERS)
+    if state["transposed"]:
+        return conv_transpose_output_size(i, k, s, p, op, d)
+    return conv_output_size(i, k, s, p, d)
+
+
 @pytest.mark.parametrize("transposed", [False, True])
 def test_every_slider_extreme_is_drawn_or_explained(transposed):
     explorer = conv_arithmetic_explorer(transposed=transposed)
@@ -128,5 +137,13 @@ def test_every_slider_extreme_is_drawn_or_explained(transposed):
         control = explorer.controls[name]
         for value in (control.min, control.max):
             control.value = value
-            assert explorer.summary.value  # either numbers or the error message, never empty
+            summary, state = explorer.summary.value, explorer.state
+            assert ("Invalid" in summary) == (explorer.image.layout.visibility == "hidden"), (state, summary)
+            if "Invalid" in summary:  # explained: the library refuses the state with the message shown
+                with pytest.raises(ValueError) as refusal:
+                    _library_output_size(state)
+                assert str(refusal.value) in summary, (state, summary)
+            else:  # drawn: the summary gives the library's output size
+                o = _library_output_size(state)
+                assert f"= <b>{o}</b>" in summary, (state, summary)
         control.value = {"input_size": 5, "kernel_size": 3, "stride": 2, "padding": 1}.get(name, control.min)

@@ -116,7 +116,14 @@ def test_every_slider_extreme_is_drawn_or_explained():
     for name, control in explorer.controls.items():
         for value in (control.min, control.max):
             control.value = value
-            assert explorer.summary.value
+            summary, state = explorer.summary.value, explorer.state
+            assert ("Invalid" in summary) == (explorer.image.layout.visibility == "hidden"), (state, summary)
+            if "Invalid" in summary:  # explained: interior() refuses the state with the message shown
+                with pytest.raises(ValueError) as refusal:
+                    interior(**state)
+                assert str(refusal.value) in summary, (state, summary)
+            else:  # drawn: the numbers of this very state
+                assert summary == summarize_overlap(**state), state
         control.value = {"kernel_size": 3, "stride": 2, "input_size": 5}[name]
     assert "1-D <b>2</b>" in explorer.summary.value
 

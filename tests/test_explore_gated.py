@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 
 import numpy as np
 import pytest
@@ -73,31 +74,34 @@ def test_the_distractors_do_not_change_with_T():
 
 
 @pytest.mark.parametrize(
-    "kwargs, name",
+    "kwargs, message",
     [
-        ({"forget_bias": float("nan")}, "forget_bias"),
-        ({"input_bias": "1"}, "input_bias"),
-        ({"output_bias": 99.0}, "output_bias"),
-        ({"noise": -0.1}, "noise"),
-        ({"T": 0}, "T"),
-        ({"T": 2.0}, "T"),
-        ({"seed": 1.5}, "seed"),
+        ({"forget_bias": float("nan")}, "forget_bias=nan must be a number between -50.0 and 50.0"),
+        ({"input_bias": "1"}, "input_bias='1' must be a number between -50.0 and 50.0"),
+        ({"output_bias": 99.0}, "output_bias=99.0 must be a number between -50.0 and 50.0"),
+        ({"noise": -0.1}, "noise=-0.1 must be a number between 0.0 and 10.0"),
+        ({"T": 0}, "T=0 must be an integer between 1 and 200"),
+        ({"T": 2.0}, "T=2.0 must be an integer between 1 and 200"),
+        ({"seed": 1.5}, "seed=1.5 must be an integer"),
     ],
 )
-def test_trace_rejects_bad_arguments(kwargs, name):
+def test_trace_rejects_bad_arguments(kwargs, message):
     args = {"forget_bias": 1.0, "input_bias": -1.0, "output_bias": 0.0, "noise": 0.5, "T": 10}
     args.update(kwargs)
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=re.escape(message)):
         scalar_lstm_trace(**args)
 
 
 @pytest.mark.parametrize(
-    "kwargs, name",
-    [({"forget_bias": 9.0}, "forget_bias"), ({"input_bias": 3.0}, "input_bias"), ({"T": 101}, "T"),
-     ({"noise": 2.0}, "noise"), ({"output_bias": -5.0}, "output_bias")],
+    "kwargs, message",
+    [({"forget_bias": 9.0}, "forget_bias=9.0 must be a number between -2.0 and 8.0"),
+     ({"input_bias": 3.0}, "input_bias=3.0 must be a number between -8.0 and 2.0"),
+     ({"T": 101}, "T=101 must be an integer between 5 and 100"),
+     ({"noise": 2.0}, "noise=2.0 must be a number between 0.0 and 1.0"),
+     ({"output_bias": -5.0}, "output_bias=-5.0 must be a number between -4.0 and 4.0")],
 )  # fmt: skip
-def test_explorer_rejects_values_off_its_sliders(kwargs, name):
-    with pytest.raises(ValueError, match=name):
+def test_explorer_rejects_values_off_its_sliders(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):  # the slider's own range, not the trace's
         lstm_cell_explorer(**kwargs)
 
 

@@ -199,7 +199,10 @@ def test_paths_explorer_every_slider_extreme_is_drawn_or_explained():
         control = explorer.controls[name]
         for value in (control.min, control.max):
             control.value = value
-            assert explorer.summary.value
+            summary, state = explorer.summary.value, explorer.state
+            assert ("Invalid" in summary) == (explorer.image.layout.visibility == "hidden"), (state, summary)
+            if "Invalid" not in summary:  # drawn: the summary is about the sequence length now set
+                assert summary.startswith(f"T={state['T']}: "), (state, summary)
         control.value = {"T": 5, "truncate": 0, "focus": 0}[name]
     explorer.controls["T"].value = 3
     explorer.controls["focus"].value = 7
