@@ -10,7 +10,7 @@ here                           PyTorch
 ``nearest_upsample``           ``F.interpolate(x, scale_factor=s, mode="nearest")``
 ``bed_of_nails_upsample``      ``F.max_unpool2d`` with every switch at the top-left of its block
 ``max_pool2d_with_switches``   ``F.max_pool2d(x, k, s, return_indices=True)``
-``max_unpool2d``               ``F.max_unpool2d(x, indices, k, s, output_size=...)``
+``max_unpool2d``               ``F.max_unpool2d(x, indices, k, s, p, output_size=...)``
 ``bilinear_upsample``          ``F.interpolate(x, scale_factor=s, mode="bilinear", align_corners=...)``
 ``bilinear_kernel``            (FCN's ``upsample_filt``; used as a ``nn.ConvTranspose2d`` weight)
 =============================  ===============================================================
@@ -187,50 +187,83 @@ def max_pool2d_with_switches(
 
 
 def max_unpool2d(
-    x: torch.Tensor, switches: torch.Tensor, output_size: Sequence[int] | torch.Size
+    x: torch.Tensor,
+    indices: torch.Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    output_size: Sequence[int] | torch.Size | None = None,
 ) -> torch.Tensor:
     """Max-unpooling: put every value back at the position its switch remembers, zeros everywhere else.
 
-    Shapes: ``x`` and ``switches`` (N, C, h, w) -> (N, C, H, W) with ``(H, W) = output_size``.
+    Same arguments and result as ``F.max_unpool2d``. Shapes: ``x`` and ``indices`` (N, C, h, w) ->
+    (N, C, H, W).
 
-    Formula: ``out[n, c].flatten()[switches[n, c, p, q]] = x[n, c, p, q]``, all other entries 0. Two
+    Formula: ``out[n, c].flatten()[indices[n, c, p, q]] = x[n, c, p, q]``, all other entries 0. Two
     switches that point at the same position (overlapping pooling windows) carry the same maximum, so the
     order does not matter.
 
-    Equals ``F.max_unpool2d(x, switches, kernel_size, stride, output_size=output_size)``; the kernel size
-    and stride are not needed here because the switches already say where everything goes.
+    Where each value goes is the switches' business alone: ``kernel_size``, ``stride`` and ``padding`` only
+    fix the default output size, the size the pooling came from when nothing was cut off,
+    ``H = (h - 1) * s_h - 2 * p_h + k_h`` (and likewise W). When floor division in the pooling dropped
+    rows or columns, pass the pooled tensor's size as ``output_size``; as in PyTorch it must lie strictly
+    within ``stride`` of the default.
 
     Args:
         x: pooled values, e.g. the first output of :func:`max_pool2d_with_switches`.
-        switches: integer tensor of the same shape, flat indices ``row * W + col`` into the H x W plane.
-        output_size: ``(H, W)``, or the full shape ``(N, C, H, W)`` of the tensor that was pooled.
+        indices: the switches, an integer tensor of the same shape: flat indices ``row * W + col`` into the
+            H x W plane.
+        kernel_size: window size of the pooling, int or pair.
+        stride: step of the pooling, int or pair; ``None`` means ``kernel_size``.
+        padding: padding of the pooling, int or pair.
+        output_size: ``(H, W)`` or the full shape ``(N, C, H, W)`` of the tensor that was pooled; ``None``
+            means the default size above.
 
     Taught in: chapter upsampling (max-unpooling).
     """
     _check_4d(x)
-    if not isinstance(switches, torch.Tensor):
-        raise TypeError(f"switches must be a torch.Tensor; got {type(switches).__name__}")
-    if switches.shape != x.shape:
-        raise ValueError(f"switches must have the shape of x {tuple(x.shape)}; got {tuple(switches.shape)}")
-    if switches.dtype.is_floating_point or switches.dtype.is_complex or switches.dtype == torch.bool:
-        raise TypeError(f"switches must be an integer tensor (torch.int64); got dtype {switches.dtype}")
-    if isinstance(output_size, (torch.Size, Sequence)) and len(output_size) == 4:
-        if tuple(output_size[:2]) != tuple(x.shape[:2]):
+    if not isinstance(indices, torch.Tensor):
+        raise TypeError(f"indices must be a torch.Tensor; got {type(indices).__name__}")
+    if indices.shape != x.shape:
+        raise ValueError(f"indices must have the shape of x {tuple(x.shape)}; got {tuple(indices.shape)}")
+    if indices.dtype.is_floating_point or indices.dtype.is_complex or indices.dtype == torch.bool:
+        raise TypeError(f"indices must be an integer tensor (torch.int64); got dtype {indices.dtype}")
+    kh, kw = _int_pair(kernel_size, "kernel_size")
+    sh, sw = (kh, kw) if stride is None else _int_pair(stride, "stride")
+    ph, pw = _int_pair(padding, "padding", minimum=0)
+    default = ((x.shape[2] - 1) * sh - 2 * ph + kh, (x.shape[3] - 1) * sw - 2 * pw + kw)
+    if output_size is None:
+        h_out, w_out = default
+        if min(default) < 1:
             raise ValueError(
-                f"output_size={tuple(output_size)} must have the batch and channel sizes of x "
-                f"{tuple(x.shape[:2])}"
+                f"kernel_size={(kh, kw)}, stride={(sh, sw)}, padding={(ph, pw)} give an empty output "
+                f"{default} for x of spatial size {tuple(x.shape[2:])}"
             )
-        output_size = tuple(output_size[2:])
-    if not (isinstance(output_size, (torch.Size, Sequence)) and len(output_size) == 2):
-        raise ValueError(f"output_size={output_size!r} must be (H, W) or (N, C, H, W)")
-    h_out, w_out = _int_pair(tuple(output_size), "output_size")
+    else:
+        if isinstance(output_size, (torch.Size, Sequence)) and len(output_size) == 4:
+            if tuple(output_size[:2]) != tuple(x.shape[:2]):
+                raise ValueError(
+                    f"output_size={tuple(output_size)} must have the batch and channel sizes of x "
+                    f"{tuple(x.shape[:2])}"
+                )
+            output_size = tuple(output_size[2:])
+        if not (isinstance(output_size, (torch.Size, Sequence)) and len(output_size) == 2):
+            raise ValueError(f"output_size={output_size!r} must be (H, W), (N, C, H, W) or None")
+        h_out, w_out = _int_pair(tuple(output_size), "output_size")
+        for size, base, step in ((h_out, default[0], sh), (w_out, default[1], sw)):
+            if not base - step < size < base + step:
+                raise ValueError(
+                    f"output_size={(h_out, w_out)} must lie strictly between {(default[0] - sh, default[1] - sw)} "
+                    f"and {(default[0] + sh, default[1] + sw)}: within stride={(sh, sw)} of the size {default} "
+                    f"that kernel_size={(kh, kw)}, stride and padding={(ph, pw)} give"
+                )
     n, c = x.shape[:2]
-    flat = switches.reshape(n, c, -1).long()  # (N, C, h*w)
+    flat = indices.reshape(n, c, -1).long()  # (N, C, h*w)
     if flat.numel() > 0:
         lo, hi = int(flat.min()), int(flat.max())
         if lo < 0 or hi >= h_out * w_out:
             raise ValueError(
-                f"switches must lie in [0, {h_out * w_out}) for output_size={(h_out, w_out)}; "
+                f"indices must lie in [0, {h_out * w_out}) for the output size {(h_out, w_out)}; "
                 f"got values from {lo} to {hi}"
             )
     out = torch.zeros(n, c, h_out * w_out, dtype=x.dtype, device=x.device)  # (N, C, H*W)

@@ -140,8 +140,47 @@ def test_max_unpool_matches_torch(k, extra, seed):
     x = _randn((2, 3, h, w), seed)
     pooled, idx = F.max_pool2d(x, (kh, kw), (sh, sw), return_indices=True)
     ref = F.max_unpool2d(pooled, idx, (kh, kw), (sh, sw), output_size=(h, w))
-    assert torch.equal(max_unpool2d(pooled, idx, (h, w)), ref)
-    assert torch.equal(max_unpool2d(pooled, idx, x.shape), ref)
+    assert torch.equal(max_unpool2d(pooled, idx, (kh, kw), (sh, sw), output_size=(h, w)), ref)
+    assert torch.equal(max_unpool2d(pooled, idx, (kh, kw), (sh, sw), 0, x.shape), ref)
+    # without output_size both use the default size (h_p - 1) s + k, which floor pooling may have shrunk
+    default = ((pooled.shape[2] - 1) * sh + kh, (pooled.shape[3] - 1) * sw + kw)
+    if int(idx.max()) < default[0] * default[1]:  # every switch lands inside the default plane
+        ours = max_unpool2d(pooled, idx, (kh, kw), stride=(sh, sw))
+        assert ours.shape[2:] == default
+        assert torch.equal(ours, F.max_unpool2d(pooled, idx, (kh, kw), (sh, sw)))
+    else:  # a maximum in a dropped row or column: both refuse
+        with pytest.raises(RuntimeError, match="invalid max index"):
+            F.max_unpool2d(pooled, idx, (kh, kw), (sh, sw))
+        with pytest.raises(ValueError, match=r"indices must lie in \[0, "):
+            max_unpool2d(pooled, idx, (kh, kw), stride=(sh, sw))
+
+
+@given(
+    k=st.integers(1, 4),
+    s=st.integers(1, 4),
+    p=st.integers(0, 2),
+    size=st.integers(1, 4),
+    delta=st.integers(-5, 5),
+)
+def test_max_unpool_sizes_follow_torch(k, s, p, size, delta):
+    # the default output size and the range allowed for output_size are PyTorch's, padding included
+    x = torch.ones(1, 1, size, size, dtype=torch.float64)
+    indices = torch.zeros(1, 1, size, size, dtype=torch.long)
+    default = (size - 1) * s - 2 * p + k
+    out_size = (default + delta, default + delta)
+
+    def outcome(fn, **kwargs):
+        try:
+            return fn(x, indices, k, s, p, **kwargs)
+        except (ValueError, RuntimeError):
+            return None
+
+    for kwargs in ({}, {"output_size": out_size}):
+        ref, ours = outcome(F.max_unpool2d, **kwargs), outcome(max_unpool2d, **kwargs)
+        if ref is None or ref.numel() == 0:  # PyTorch refuses, or returns an empty map for an empty size
+            assert ours is None
+        else:
+            assert ours is not None and torch.equal(ours, ref)
 
 
 def test_max_unpool_puts_maxima_back():
@@ -152,16 +191,16 @@ def test_max_unpool_puts_maxima_back():
     assert pooled.tolist() == [[[[5.0, 9.0], [6.0, 8.0]]]]
     assert switches.tolist() == [[[[1, 6], [12, 11]]]]
     expected = [[[[0, 5, 0, 0], [0, 0, 9, 0], [0, 0, 0, 8], [6, 0, 0, 0]]]]
-    assert max_unpool2d(pooled, switches, (4, 4)).tolist() == expected
+    assert max_unpool2d(pooled, switches, 2).tolist() == expected
 
 
 def test_max_unpool_gradcheck():
     x = _randn((1, 2, 5, 5), 7)
     pooled, switches = max_pool2d_with_switches(x, 2, 2)
     pooled = pooled.clone().requires_grad_()
-    assert torch.autograd.gradcheck(lambda p: max_unpool2d(p, switches, (5, 5)), (pooled,))
+    assert torch.autograd.gradcheck(lambda p: max_unpool2d(p, switches, 2, output_size=(5, 5)), (pooled,))
     g = _randn((1, 2, 5, 5), 8)
-    (ours,) = torch.autograd.grad(max_unpool2d(pooled, switches, (5, 5)), pooled, g)
+    (ours,) = torch.autograd.grad(max_unpool2d(pooled, switches, 2, 2, output_size=(5, 5)), pooled, g)
     (ref,) = torch.autograd.grad(F.max_unpool2d(pooled, switches, 2, 2, output_size=(5, 5)), pooled, g)
     torch.testing.assert_close(ours, ref, atol=1e-12, rtol=0)
 
@@ -308,7 +347,7 @@ def test_outputs_stay_on_the_input_device(device):
         assert out.device == x.device and out.dtype == dtype
     pooled, switches = max_pool2d_with_switches(x, 2)
     assert pooled.device == x.device and switches.device == x.device
-    out = max_unpool2d(pooled, switches, (4, 4))
+    out = max_unpool2d(pooled, switches, 2)
     assert out.device == x.device
     assert torch.equal(out.cpu(), F.max_unpool2d(pooled.cpu(), switches.cpu(), 2, output_size=(4, 4)))
     assert bilinear_kernel(2, 2, 4, device=device).device.type == device.type
@@ -371,18 +410,30 @@ def test_pool_and_unpool_errors():
     with pytest.raises(ValueError, match=r"kernel_size=\(5, 5\) does not fit.*\(4, 4\)"):
         max_pool2d_with_switches(x, 5)
     pooled, switches = max_pool2d_with_switches(x, 2)
-    with pytest.raises(ValueError, match=r"switches must have the shape of x"):
-        max_unpool2d(pooled, switches[..., :1], (4, 4))
-    with pytest.raises(TypeError, match=r"switches must be an integer tensor"):
-        max_unpool2d(pooled, switches.double(), (4, 4))
-    with pytest.raises(ValueError, match=r"switches must lie in \[0, 9\).*from 0 to 10"):
-        max_unpool2d(pooled, switches, (3, 3))
+    with pytest.raises(ValueError, match=r"indices must have the shape of x"):
+        max_unpool2d(pooled, switches[..., :1], 2)
+    with pytest.raises(TypeError, match=r"indices must be an integer tensor"):
+        max_unpool2d(pooled, switches.double(), 2)
+    with pytest.raises(TypeError, match=r"indices must be a torch.Tensor; got list"):
+        max_unpool2d(pooled, switches.tolist(), 2)
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 9\).*from 0 to 10"):
+        max_unpool2d(pooled, switches, 2, output_size=(3, 3))
     with pytest.raises(ValueError, match=r"output_size=\(4,\) must be"):
-        max_unpool2d(pooled, switches, (4,))
+        max_unpool2d(pooled, switches, 2, output_size=(4,))
     with pytest.raises(ValueError, match=r"output_size=\(2, 1, 4, 4\) must have the batch and channel"):
-        max_unpool2d(pooled, switches, (2, 1, 4, 4))
+        max_unpool2d(pooled, switches, 2, output_size=(2, 1, 4, 4))
+    with pytest.raises(
+        ValueError, match=r"output_size=\(6, 4\) must lie strictly between \(2, 2\) and \(6, 6\)"
+    ):
+        max_unpool2d(pooled, switches, 2, output_size=(6, 4))
+    with pytest.raises(ValueError, match=r"padding=-1 must be >= 0"):
+        max_unpool2d(pooled, switches, 2, padding=-1)
+    with pytest.raises(ValueError, match=r"give an empty output \(0, 0\)"):
+        max_unpool2d(pooled, switches, 2, padding=2)
+    with pytest.raises(TypeError, match=r"kernel_size=2.5 must be an int or a pair of ints"):
+        max_unpool2d(pooled, switches, 2.5)
     with pytest.raises(ValueError, match=r"x must have shape"):
-        max_unpool2d(pooled[0], switches[0], (4, 4))
+        max_unpool2d(pooled[0], switches[0], 2)
 
 
 def test_bilinear_kernel_errors():

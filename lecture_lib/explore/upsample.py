@@ -116,7 +116,7 @@ def upsample_by_method(
             f"full must have shape {expected} (scale_factor={s} times x); got {tuple(full.shape)}"
         )
     _, switches = max_pool2d_with_switches(full, s)  # (N, C, H, W)
-    return max_unpool2d(x, switches, full.shape)  # (N, C, s*H, s*W)
+    return max_unpool2d(x, switches, s)  # (N, C, s*H, s*W)
 
 
 def _n_parameters(method: str, channels: int, scale_factor: int) -> int:
