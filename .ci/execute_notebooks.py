@@ -19,12 +19,12 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def chapters_in_toc() -> list[Path]:
-    """The notebooks named in _toc.yml, in book order."""
+def toc_entries() -> list[str]:
+    """Every page _toc.yml names (root first, then in book order), as paths without a suffix."""
     import yaml
 
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files: list[str] = []
+    files: list[str] = [toc["root"]]
 
     def walk(node):
         if isinstance(node, dict):
@@ -36,8 +36,13 @@ def chapters_in_toc() -> list[Path]:
             for item in node:
                 walk(item)
 
-    walk(toc)
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+    walk(toc.get("parts", []))
+    return files
+
+
+def chapters_in_toc() -> list[Path]:
+    """The notebooks named in _toc.yml, in book order."""
+    return [ROOT / f"{f}.ipynb" for f in toc_entries() if (ROOT / f"{f}.ipynb").exists()]
 
 
 def execute(path: Path, timeout: int = 600, output: Path | None = None) -> float:
