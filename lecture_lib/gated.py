@@ -310,8 +310,8 @@ def _mgu_step(gx_f: Tensor, gx_n: Tensor, h: Tensor, wt_f: Tensor, wt_n: Tensor)
 
 
 def lstm_cell(
-    x: Tensor,
-    state: tuple[Tensor, Tensor],
+    input: Tensor,
+    hx: tuple[Tensor, Tensor],
     w_ih: Tensor,
     w_hh: Tensor,
     b_ih: Tensor | None = None,
@@ -319,8 +319,8 @@ def lstm_cell(
 ) -> tuple[Tensor, Tensor]:
     """One LSTM step; same arguments and result as ``torch.lstm_cell`` and ``nn.LSTMCell``.
 
-    Shapes: x (N, D) or (D,); state = (h, c), each (N, H) or (H,); w_ih (4H, D); w_hh (4H, H);
-    b_ih, b_hh (4H,) or None. Returns (h_t, c_t), each shaped like h.
+    Shapes: input x_t (N, D) or (D,); hx = (h_{t-1}, c_{t-1}), each (N, H) or (H,); w_ih (4H, D);
+    w_hh (4H, H); b_ih, b_hh (4H,) or None. Returns (h_t, c_t), each shaped like h_{t-1}.
 
     Gate rows in PyTorch's order (i, f, g, o), in the lecture's names input gate i, forget gate f,
     "value" v (PyTorch's g) and output gate o::
@@ -334,10 +334,10 @@ def lstm_cell(
 
     Taught in: chapter "LSTM and GRU".
     """
-    if not isinstance(state, (tuple, list)) or len(state) != 2:
-        raise TypeError(f"lstm_cell: state must be a pair (h, c) of tensors, got {type(state).__name__}")
-    h, c = state
-    _check_cell_args("lstm_cell", 4, x, {"h": h, "c": c}, w_ih, w_hh, b_ih, b_hh)
+    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        raise TypeError(f"lstm_cell: hx must be a pair (h, c) of tensors, got {type(hx).__name__}")
+    x, (h, c) = input, hx  # the lecture's x_t, h_{t-1}, c_{t-1}
+    _check_cell_args("lstm_cell", 4, x, {"hx[0] (h)": h, "hx[1] (c)": c}, w_ih, w_hh, b_ih, b_hh)
     unbatched = x.dim() == 1
     if unbatched:
         x, h, c = x.unsqueeze(0), h.unsqueeze(0), c.unsqueeze(0)  # (1, D), (1, H), (1, H)
@@ -352,8 +352,8 @@ def lstm_cell(
 
 
 def gru_cell(
-    x: Tensor,
-    h: Tensor,
+    input: Tensor,
+    hx: Tensor,
     w_ih: Tensor,
     w_hh: Tensor,
     b_ih: Tensor | None = None,
@@ -362,8 +362,8 @@ def gru_cell(
 ) -> Tensor:
     """One GRU step; with ``reset="after"`` the same as ``torch.gru_cell`` and ``nn.GRUCell``.
 
-    Shapes: x (N, D) or (D,); h (N, H) or (H,); w_ih (3H, D); w_hh (3H, H); b_ih, b_hh (3H,) or None.
-    Returns h_t, shaped like h.
+    Shapes: input x_t (N, D) or (D,); hx = h_{t-1} (N, H) or (H,); w_ih (3H, D); w_hh (3H, H); b_ih, b_hh
+    (3H,) or None. Returns h_t, shaped like hx.
 
     Gate rows in PyTorch's order (r, z, n): reset gate r, update gate z (the lecture's u; the slide names it
     u, then writes z in the last equation), candidate n (the lecture's h~)::
@@ -380,7 +380,8 @@ def gru_cell(
     Taught in: chapter "LSTM and GRU".
     """
     _check_reset(reset)
-    _check_cell_args("gru_cell", 3, x, {"h": h}, w_ih, w_hh, b_ih, b_hh)
+    x, h = input, hx  # the lecture's x_t, h_{t-1}
+    _check_cell_args("gru_cell", 3, x, {"hx": h}, w_ih, w_hh, b_ih, b_hh)
     unbatched = x.dim() == 1
     if unbatched:
         x, h = x.unsqueeze(0), h.unsqueeze(0)  # (1, D), (1, H)
@@ -396,8 +397,8 @@ def gru_cell(
 
 
 def mgu_cell(
-    x: Tensor,
-    h: Tensor,
+    input: Tensor,
+    hx: Tensor,
     w_ih: Tensor,
     w_hh: Tensor,
     b_ih: Tensor | None = None,
@@ -405,8 +406,8 @@ def mgu_cell(
 ) -> Tensor:
     """One step of the minimal gated unit (MGU, Zhou et al. 2016): a GRU with a single gate.
 
-    Shapes: x (N, D) or (D,); h (N, H) or (H,); w_ih (2H, D); w_hh (2H, H); b_ih, b_hh (2H,) or None.
-    Returns h_t, shaped like h. Rows are (f, n): the gate and the candidate::
+    Shapes: input x_t (N, D) or (D,); hx = h_{t-1} (N, H) or (H,); w_ih (2H, D); w_hh (2H, H); b_ih, b_hh
+    (2H,) or None. Returns h_t, shaped like hx. Arguments in the order of :func:`gru_cell`. Rows are (f, n): the gate and the candidate::
 
         f = sigmoid(W_if x + b_if + W_hf h + b_hf)
         h~ = tanh(W_in x + b_in + W_hn (f * h) + b_hn)
@@ -417,7 +418,8 @@ def mgu_cell(
 
     Taught in: chapter "LSTM and GRU".
     """
-    _check_cell_args("mgu_cell", 2, x, {"h": h}, w_ih, w_hh, b_ih, b_hh)
+    x, h = input, hx  # x_t, h_{t-1}
+    _check_cell_args("mgu_cell", 2, x, {"hx": h}, w_ih, w_hh, b_ih, b_hh)
     unbatched = x.dim() == 1
     if unbatched:
         x, h = x.unsqueeze(0), h.unsqueeze(0)  # (1, D), (1, H)
@@ -430,6 +432,12 @@ def mgu_cell(
 # ----------------------------------------------------------------------------------------------------------
 # modules
 # ----------------------------------------------------------------------------------------------------------
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}={value!r} must be a bool (True or False); got {type(value).__name__}")
+    return value
 
 
 def _check_size(name: str, value: object, minimum: int) -> int:
@@ -454,7 +462,7 @@ class _CellBase(nn.Module):
         super().__init__()
         self.input_size = _check_size("input_size", input_size, 1)
         self.hidden_size = _check_size("hidden_size", hidden_size, 1)
-        self.bias = bool(bias)
+        self.bias = _check_bool("bias", bias)
         factory = {"device": device, "dtype": dtype}
         g = self.n_gates * hidden_size
         self.weight_ih = nn.Parameter(torch.empty(g, input_size, **factory))
@@ -580,10 +588,10 @@ class _GatedRNNBase(nn.Module):
                 UserWarning,
                 stacklevel=2,
             )
-        self.bias = bool(bias)
-        self.batch_first = bool(batch_first)
+        self.bias = _check_bool("bias", bias)
+        self.batch_first = _check_bool("batch_first", batch_first)
         self.dropout = float(dropout)
-        self.bidirectional = bool(bidirectional)
+        self.bidirectional = _check_bool("bidirectional", bidirectional)
         num_directions = 2 if self.bidirectional else 1
         factory = {"device": device, "dtype": dtype}
         g = self.n_gates * hidden_size

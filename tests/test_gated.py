@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -546,7 +547,7 @@ def test_cell_function_errors_name_expected_and_got():
     c = h.clone()
     with pytest.raises(ValueError, match=r"lstm_cell: input has 7 features .* expected input_size=3"):
         lstm_cell(torch.zeros(2, 7, dtype=F64), (h, c), w_ih, w_hh)
-    with pytest.raises(ValueError, match=r"lstm_cell: c has shape \(2, 4\), expected \(2, 5\)"):
+    with pytest.raises(ValueError, match=r"lstm_cell: hx\[1\] \(c\) has shape \(2, 4\), expected \(2, 5\)"):
         lstm_cell(x, (h, c[:, :4]), w_ih, w_hh)
     with pytest.raises(ValueError, match=r"lstm_cell: w_hh has shape \(20, 4\), expected .*\(20, 5\)"):
         lstm_cell(x, (h, c), w_ih, w_hh[:, :4])
@@ -556,18 +557,41 @@ def test_cell_function_errors_name_expected_and_got():
         lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh[:19])
     with pytest.raises(ValueError, match=r"input has shape \(1, 2, 3\), expected \(batch, input_size\)"):
         lstm_cell(x[None], (h, c), w_ih, w_hh)
-    with pytest.raises(TypeError, match="state must be a pair"):
+    with pytest.raises(TypeError, match="lstm_cell: hx must be a pair"):
         lstm_cell(x, h, w_ih, w_hh)
     with pytest.raises(TypeError, match="lstm_cell: b_ih must be a torch.Tensor or None, got list"):
         lstm_cell(x, (h, c), w_ih, w_hh, [0.0] * 20)
     x3, h3, w_ih3, w_hh3, _, _ = (t.detach() for t in cell_args(3, N=2, D=3, H=5))
-    with pytest.raises(ValueError, match=r"gru_cell: h has shape \(3, 5\), expected \(2, 5\)"):
+    with pytest.raises(ValueError, match=r"gru_cell: hx has shape \(3, 5\), expected \(2, 5\)"):
         gru_cell(x3, torch.zeros(3, 5, dtype=F64), w_ih3, w_hh3)
     for bad in ("middle", "After", None):
         with pytest.raises(ValueError, match=f"reset={bad!r}"):
             gru_cell(x3, h3, w_ih3, w_hh3, reset=bad)
     with pytest.raises(ValueError, match=r"mgu_cell: w_ih has shape \(15, 3\), expected \(2 \* hidden_size"):
         mgu_cell(x3, h3, w_ih3, w_hh3)
+
+
+def test_cell_functions_take_torch_keywords():
+    # the keywords of torch.lstm_cell / torch.gru_cell: input, hx, w_ih, w_hh, b_ih, b_hh
+    x, h, w_ih, w_hh, b_ih, b_hh = (t.detach() for t in cell_args(4, N=2, D=3, H=5))
+    kwargs = {"input": x, "hx": (h, h.flip(0)), "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh}
+    for ours, ref in zip(lstm_cell(**kwargs), torch.lstm_cell(**kwargs)):
+        torch.testing.assert_close(ours, ref, atol=1e-12, rtol=0)
+    x, h, w_ih, w_hh, b_ih, b_hh = (t.detach() for t in cell_args(3, N=2, D=3, H=5))
+    kwargs = {"input": x, "hx": h, "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh}
+    torch.testing.assert_close(gru_cell(**kwargs), torch.gru_cell(**kwargs), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("cls", "flag"),
+    [(cls, "bias") for cls in (LSTMCell, GRUCell)]
+    + [(cls, flag) for cls in (LSTM, GRU, MGU) for flag in ("bias", "batch_first", "bidirectional")],
+)
+def test_flags_must_be_bools(cls, flag):
+    for bad in (1, 0, "yes", None, np.bool_(True)):
+        with pytest.raises(TypeError, match=rf"{flag}={bad!r} must be a bool"):
+            cls(4, 3, **{flag: bad})
+    assert getattr(cls(4, 3, **{flag: False}), flag) is False
 
 
 @pytest.mark.parametrize("cls", [LSTM, GRU, MGU])
