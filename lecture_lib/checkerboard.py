@@ -191,17 +191,17 @@ class ResizeConv2d(nn.Module):
 
 
 def icnr_(
-    weight: torch.Tensor,
+    tensor: torch.Tensor,
     upscale_factor: int,
     init: Callable[[torch.Tensor], object] = nn.init.kaiming_normal_,
 ) -> torch.Tensor:
     """ICNR initialisation, in place, of a conv weight followed by ``nn.PixelShuffle(upscale_factor)``.
 
-    Shape: ``weight`` (C * r^2, C_in, k_h, k_w), a ``nn.Conv2d`` weight; returned as is (filled in place,
+    Shape: ``tensor`` (C * r^2, C_in, k_h, k_w), a ``nn.Conv2d`` weight; returned as is (filled in place,
     like the ``torch.nn.init`` functions).
 
     Formula: draw a kernel ``w0`` of shape (C, C_in, k_h, k_w) with ``init`` (default Kaiming normal) and
-    repeat each of its output channels ``r^2`` times: ``weight[c * r^2 + q] = w0[c]`` for ``q < r^2``.
+    repeat each of its output channels ``r^2`` times: ``tensor[c * r^2 + q] = w0[c]`` for ``q < r^2``.
     ``nn.PixelShuffle`` sends channel ``c * r^2 + i * r + j`` to pixel ``(i, j)`` of each ``r x r`` block of
     output channel ``c``; all of them are equal at initialisation, so every block is constant: the pair
     starts as "convolve with ``w0`` at low resolution, then nearest-neighbour upsample", free of
@@ -211,29 +211,29 @@ def icnr_(
     (zero it, e.g. ``nn.init.zeros_(conv.bias)``, or use ``bias=False``); this function leaves it alone.
 
     Args:
-        weight: 4-D conv weight whose first dimension is divisible by ``upscale_factor ** 2``.
+        tensor: 4-D conv weight whose first dimension is divisible by ``upscale_factor ** 2``.
         upscale_factor: ``r``, a positive int, the ``nn.PixelShuffle`` factor.
         init: in-place initialiser applied to the (C, C_in, k_h, k_w) sub-kernel.
 
     Taught in: chapter checkerboard artifacts (pixel shuffle and ICNR).
     """
-    if not isinstance(weight, torch.Tensor):
-        raise TypeError(f"weight must be a torch.Tensor; got {type(weight).__name__}")
-    if weight.dim() != 4:
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"tensor must be a torch.Tensor; got {type(tensor).__name__}")
+    if tensor.dim() != 4:
         raise ValueError(
-            "weight must be a Conv2d weight of shape (C_out, C_in, k_h, k_w); "
-            f"got shape {tuple(weight.shape)}"
+            "tensor must be a Conv2d weight of shape (C_out, C_in, k_h, k_w); "
+            f"got shape {tuple(tensor.shape)}"
         )
     if not _is_int(upscale_factor) or upscale_factor < 1:
         raise ValueError(f"upscale_factor={upscale_factor!r} must be a positive int")
     r2 = int(upscale_factor) ** 2
-    if weight.shape[0] % r2:
+    if tensor.shape[0] % r2:
         raise ValueError(
-            f"weight has {weight.shape[0]} output channels, not divisible by upscale_factor**2={r2} "
+            f"tensor has {tensor.shape[0]} output channels, not divisible by upscale_factor**2={r2} "
             f"(upscale_factor={upscale_factor})"
         )
     sub = torch.full(
-        (weight.shape[0] // r2, *weight.shape[1:]), math.nan, dtype=weight.dtype, device=weight.device
+        (tensor.shape[0] // r2, *tensor.shape[1:]), math.nan, dtype=tensor.dtype, device=tensor.device
     )
     init(sub)  # (C, C_in, k_h, k_w), in place
     if bool(sub.isnan().any()):
@@ -242,5 +242,5 @@ def icnr_(
             "torch.nn.init functions ending in _"
         )
     with torch.no_grad():
-        weight.copy_(sub.repeat_interleave(r2, dim=0))  # (C * r^2, C_in, k_h, k_w)
-    return weight
+        tensor.copy_(sub.repeat_interleave(r2, dim=0))  # (C * r^2, C_in, k_h, k_w)
+    return tensor

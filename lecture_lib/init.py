@@ -160,46 +160,50 @@ def kaiming_normal_(
         return tensor.normal_(0.0, std, generator=generator)
 
 
-def identity_(W: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+def identity_(tensor: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
     """Set a matrix in place to gain * I (the IRNN of Le, Jaitly & Hinton 2015); returns it.
 
-    Shapes: W (H, H) (a rectangular (m, n) matrix gets ones on its main diagonal, as ``nn.init.eye_``).
+    Shapes: tensor, the recurrent matrix W (H, H) (a rectangular (m, n) matrix gets ones on its main
+    diagonal, as ``nn.init.eye_``).
     With relu units, W_rec = I and b = 0 make the network copy its state forward at the start of
     training: every eigenvalue is 1, so gradients are neither attenuated nor amplified through time while
     the relu units stay active (a unit that switches off cuts the gradient through it).
 
     Taught in: chapter "Initialisation".
     """
-    _check_tensor(W)
-    if W.ndim != 2:
-        raise ValueError(f"W has shape {tuple(W.shape)}; identity_ expects a 2-d matrix")
+    _check_tensor(tensor)
+    if tensor.ndim != 2:
+        raise ValueError(f"tensor has shape {tuple(tensor.shape)}; identity_ expects a 2-d matrix")
     gain = _check_gain(gain, nonnegative=False)
     with torch.no_grad():
-        W.zero_()
-        W.diagonal().fill_(gain)
-    return W
+        tensor.zero_()
+        tensor.diagonal().fill_(gain)
+    return tensor
 
 
-def np_rnn_(W: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def np_rnn_(tensor: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Fill a square matrix in place with the np-RNN initialisation of Talathi & Vartak (2015); returns it.
 
-    Shapes: W (H, H). Formula: R ~ N(0, 1) of shape (H, H), A = R^T R / H, W = (A + I) / lambda_max(A + I).
+    Shapes: tensor, the recurrent matrix W (H, H). Formula: R ~ N(0, 1) of shape (H, H), A = R^T R / H,
+    W = (A + I) / lambda_max(A + I).
     A is symmetric positive semi-definite, so the eigenvalues of A + I are >= 1 and those of W lie in
     [1 / lambda_max, 1]: the largest is 1 (to rounding in W's dtype), the others in (0, 1). (The slide's
     "(1/lambda_max) B + I" must be read as (B + I) / lambda_max: the former has eigenvalues above 1.)
-    R is drawn on W's device with W's dtype (``generator`` must live there); the rest is computed in
+    R is drawn on the tensor's device with its dtype (``generator`` must live there); the rest is computed in
     float64 on the CPU and symmetrised, so W equals W.T exactly.
 
     Taught in: chapter "Initialisation".
     """
-    _check_tensor(W)
-    if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
-        raise ValueError(f"W has shape {tuple(W.shape)}; np_rnn_ expects a square (H, H) matrix with H >= 1")
-    n = W.shape[0]
+    _check_tensor(tensor)
+    if tensor.ndim != 2 or tensor.shape[0] != tensor.shape[1] or tensor.shape[0] == 0:
+        raise ValueError(
+            f"tensor has shape {tuple(tensor.shape)}; np_rnn_ expects a square (H, H) matrix with H >= 1"
+        )
+    n = tensor.shape[0]
     with torch.no_grad():
-        R = torch.empty_like(W).normal_(generator=generator).to("cpu", torch.float64)  # (H, H)
+        R = torch.empty_like(tensor).normal_(generator=generator).to("cpu", torch.float64)  # (H, H)
         B = R.T @ R / n + torch.eye(n, dtype=torch.float64)  # (H, H), A + I
         B = (B + B.T) / 2  # exactly symmetric
         lam_max = torch.linalg.eigvalsh(B)[-1]
-        W.copy_(B / lam_max)
-    return W
+        tensor.copy_(B / lam_max)
+    return tensor

@@ -20,6 +20,7 @@ chapter "Vanishing and exploding gradients" (``gradient_norms_through_time``, ``
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 
 import torch
@@ -262,7 +263,7 @@ def gradient_norms_through_time(
 # --------------------------------------------------------------------------------------------- clipping
 def clip_grad_norm_(
     parameters: torch.Tensor | Iterable[torch.Tensor],
-    max_norm: float,
+    max_norm: float | torch.Tensor,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = True,
     foreach: bool | None = None,
@@ -290,8 +291,10 @@ def clip_grad_norm_(
     for i, p in enumerate(params):
         if not isinstance(p, torch.Tensor):
             raise TypeError(f"parameters[{i}] must be a torch.Tensor, got {type(p).__name__}")
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or not max_norm >= 0:
-        raise ValueError(f"max_norm={max_norm!r} must be a number >= 0")
+    if isinstance(max_norm, torch.Tensor) and max_norm.dim() == 0 and max_norm.dtype.is_floating_point:
+        max_norm = float(max_norm)  # a 0-d tensor, as torch accepts it
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or not max_norm >= 0:
+        raise ValueError(f"max_norm={max_norm!r} must be a number >= 0 (or a 0-d floating tensor)")
     if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, str)):
         raise ValueError(f"norm_type={norm_type!r} must be a number >= 1 or inf")
     try:

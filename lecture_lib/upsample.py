@@ -147,47 +147,50 @@ def bed_of_nails_upsample(x: torch.Tensor, scale_factor: int | tuple[int, int]) 
 
 
 def max_pool2d_with_switches(
-    x: torch.Tensor, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None
+    input: torch.Tensor, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Max pooling that also returns the "switches": where in the input each maximum was found.
 
-    Shapes: ``x`` (N, C, H, W) -> ``pooled`` and ``switches`` both (N, C, H_out, W_out), with
+    Shapes: ``input`` (N, C, H, W) -> ``pooled`` and ``switches`` both (N, C, H_out, W_out), with
     ``H_out = (H - k_h) // s_h + 1`` and ``W_out = (W - k_w) // s_w + 1`` (no padding, floor mode).
 
     Formula: ``pooled[n, c, p, q] = max over the window rows p*s_h ... p*s_h + k_h - 1, columns
     q*s_w ... q*s_w + k_w - 1``; ``switches[n, c, p, q] = row * W + col`` of that maximum, a flat index into
-    the H x W plane, the convention of ``F.max_pool2d(..., return_indices=True)``. On ties the first maximum
-    in row-major order within the window wins (as in PyTorch).
+    the H x W plane, the convention of ``F.max_pool2d(..., return_indices=True)``. On ties the first
+    maximum in row-major order within the window wins (as in PyTorch).
+
+    The arguments are the first three of ``F.max_pool2d``; the lecture's pooling has no padding, dilation or
+    ceil mode, so there are none here.
 
     DeconvNet (Noh et al. 2015) keeps these switches in the encoder and hands them to :func:`max_unpool2d`
     in the decoder.
 
     Args:
-        x: input batch (a real dtype).
+        input: input batch (a real dtype).
         kernel_size: window size, int or pair.
         stride: step between windows, int or pair; ``None`` means ``kernel_size`` (non-overlapping windows).
 
     Taught in: chapter upsampling (max-unpooling).
     """
-    _check_4d(x)
+    _check_4d(input, "input")
     kh, kw = _int_pair(kernel_size, "kernel_size")
     sh, sw = (kh, kw) if stride is None else _int_pair(stride, "stride")
-    n, c, h, w = x.shape
+    n, c, h, w = input.shape
     if h < kh or w < kw:
         raise ValueError(
             f"kernel_size={(kh, kw)} does not fit in the input of spatial size {(h, w)} "
-            f"(x has shape {tuple(x.shape)})"
+            f"(input has shape {tuple(input.shape)})"
         )
-    windows = x.unfold(2, kh, sh).unfold(3, kw, sw)  # (N, C, H_out, W_out, k_h, k_w)
+    windows = input.unfold(2, kh, sh).unfold(3, kw, sw)  # (N, C, H_out, W_out, k_h, k_w)
     h_out, w_out = windows.shape[2], windows.shape[3]
     pooled, local = windows.reshape(n, c, h_out, w_out, kh * kw).max(dim=-1)  # (N, C, H_out, W_out) each
-    rows = torch.arange(h_out, device=x.device)[:, None] * sh + local // kw  # (N, C, H_out, W_out)
-    cols = torch.arange(w_out, device=x.device)[None, :] * sw + local % kw  # (N, C, H_out, W_out)
+    rows = torch.arange(h_out, device=input.device)[:, None] * sh + local // kw  # (N, C, H_out, W_out)
+    cols = torch.arange(w_out, device=input.device)[None, :] * sw + local % kw  # (N, C, H_out, W_out)
     return pooled, rows * w + cols
 
 
 def max_unpool2d(
-    x: torch.Tensor,
+    input: torch.Tensor,
     indices: torch.Tensor,
     kernel_size: int | tuple[int, int],
     stride: int | tuple[int, int] | None = None,
@@ -196,10 +199,10 @@ def max_unpool2d(
 ) -> torch.Tensor:
     """Max-unpooling: put every value back at the position its switch remembers, zeros everywhere else.
 
-    Same arguments and result as ``F.max_unpool2d``. Shapes: ``x`` and ``indices`` (N, C, h, w) ->
+    Same arguments and result as ``F.max_unpool2d``. Shapes: ``input`` and ``indices`` (N, C, h, w) ->
     (N, C, H, W).
 
-    Formula: ``out[n, c].flatten()[indices[n, c, p, q]] = x[n, c, p, q]``, all other entries 0. Two
+    Formula: ``out[n, c].flatten()[indices[n, c, p, q]] = input[n, c, p, q]``, all other entries 0. Two
     switches that point at the same position (overlapping pooling windows) carry the same maximum, so the
     order does not matter.
 
@@ -210,7 +213,7 @@ def max_unpool2d(
     within ``stride`` of the default.
 
     Args:
-        x: pooled values, e.g. the first output of :func:`max_pool2d_with_switches`.
+        input: pooled values, e.g. the first output of :func:`max_pool2d_with_switches`.
         indices: the switches, an integer tensor of the same shape: flat indices ``row * W + col`` into the
             H x W plane.
         kernel_size: window size of the pooling, int or pair.
@@ -221,30 +224,32 @@ def max_unpool2d(
 
     Taught in: chapter upsampling (max-unpooling).
     """
-    _check_4d(x)
+    _check_4d(input, "input")
     if not isinstance(indices, torch.Tensor):
         raise TypeError(f"indices must be a torch.Tensor; got {type(indices).__name__}")
-    if indices.shape != x.shape:
-        raise ValueError(f"indices must have the shape of x {tuple(x.shape)}; got {tuple(indices.shape)}")
+    if indices.shape != input.shape:
+        raise ValueError(
+            f"indices must have the shape of input {tuple(input.shape)}; got {tuple(indices.shape)}"
+        )
     if indices.dtype.is_floating_point or indices.dtype.is_complex or indices.dtype == torch.bool:
         raise TypeError(f"indices must be an integer tensor (torch.int64); got dtype {indices.dtype}")
     kh, kw = _int_pair(kernel_size, "kernel_size")
     sh, sw = (kh, kw) if stride is None else _int_pair(stride, "stride")
     ph, pw = _int_pair(padding, "padding", minimum=0)
-    default = ((x.shape[2] - 1) * sh - 2 * ph + kh, (x.shape[3] - 1) * sw - 2 * pw + kw)
+    default = ((input.shape[2] - 1) * sh - 2 * ph + kh, (input.shape[3] - 1) * sw - 2 * pw + kw)
     if output_size is None:
         h_out, w_out = default
         if min(default) < 1:
             raise ValueError(
                 f"kernel_size={(kh, kw)}, stride={(sh, sw)}, padding={(ph, pw)} give an empty output "
-                f"{default} for x of spatial size {tuple(x.shape[2:])}"
+                f"{default} for input of spatial size {tuple(input.shape[2:])}"
             )
     else:
         if isinstance(output_size, (torch.Size, Sequence)) and len(output_size) == 4:
-            if tuple(output_size[:2]) != tuple(x.shape[:2]):
+            if tuple(output_size[:2]) != tuple(input.shape[:2]):
                 raise ValueError(
-                    f"output_size={tuple(output_size)} must have the batch and channel sizes of x "
-                    f"{tuple(x.shape[:2])}"
+                    f"output_size={tuple(output_size)} must have the batch and channel sizes of input "
+                    f"{tuple(input.shape[:2])}"
                 )
             output_size = tuple(output_size[2:])
         if not (isinstance(output_size, (torch.Size, Sequence)) and len(output_size) == 2):
@@ -257,7 +262,7 @@ def max_unpool2d(
                     f"and {(default[0] + sh, default[1] + sw)}: within stride={(sh, sw)} of the size {default} "
                     f"that kernel_size={(kh, kw)}, stride and padding={(ph, pw)} give"
                 )
-    n, c = x.shape[:2]
+    n, c = input.shape[:2]
     flat = indices.reshape(n, c, -1).long()  # (N, C, h*w)
     if flat.numel() > 0:
         lo, hi = int(flat.min()), int(flat.max())
@@ -266,8 +271,8 @@ def max_unpool2d(
                 f"indices must lie in [0, {h_out * w_out}) for the output size {(h_out, w_out)}; "
                 f"got values from {lo} to {hi}"
             )
-    out = torch.zeros(n, c, h_out * w_out, dtype=x.dtype, device=x.device)  # (N, C, H*W)
-    out = out.scatter(2, flat, x.reshape(n, c, -1))
+    out = torch.zeros(n, c, h_out * w_out, dtype=input.dtype, device=input.device)  # (N, C, H*W)
+    out = out.scatter(2, flat, input.reshape(n, c, -1))
     return out.reshape(n, c, h_out, w_out)  # (N, C, H, W)
 
 

@@ -312,10 +312,10 @@ def test_icnr_on_device(device):
 
 def test_icnr_errors():
     with pytest.raises(
-        ValueError, match=r"weight has 6 output channels, not divisible by upscale_factor\*\*2=4"
+        ValueError, match=r"tensor has 6 output channels, not divisible by upscale_factor\*\*2=4"
     ):
         icnr_(torch.empty(6, 2, 3, 3), 2)
-    with pytest.raises(ValueError, match=r"weight must be a Conv2d weight.*\(4, 2, 3\)"):
+    with pytest.raises(ValueError, match=r"tensor must be a Conv2d weight.*\(4, 2, 3\)"):
         icnr_(torch.empty(4, 2, 3), 2)
     with pytest.raises(ValueError, match=r"upscale_factor=0 must be a positive int"):
         icnr_(torch.empty(4, 2, 3, 3), 0)

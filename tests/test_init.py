@@ -74,7 +74,7 @@ def test_fan_and_gain_errors():
     with pytest.raises(ValueError, match="gain=nan must be a finite real number"):
         identity_(W, gain=math.nan)
     assert bool((W == 1).all())  # a refused call leaves W as it was
-    with pytest.raises(ValueError, match=r"W has shape \(0, 0\); np_rnn_ expects .* H >= 1"):
+    with pytest.raises(ValueError, match=r"tensor has shape \(0, 0\); np_rnn_ expects .* H >= 1"):
         np_rnn_(torch.empty(0, 0))
 
 
@@ -169,7 +169,7 @@ def test_identity_():
     assert identity_(W) is W
     assert torch.equal(W, torch.eye(5))
     torch.testing.assert_close(identity_(torch.empty(3, 5), gain=0.5), 0.5 * nn.init.eye_(torch.empty(3, 5)))
-    with pytest.raises(ValueError, match=r"W has shape \(2, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"tensor has shape \(2, 2, 2\)"):
         identity_(torch.empty(2, 2, 2))
 
 
@@ -197,5 +197,5 @@ def test_np_rnn_float32_and_generator():
     assert abs(float(torch.linalg.eigvalsh(W.double())[-1]) - 1) < 1e-6
     assert torch.equal(W, np_rnn_(torch.empty(50, 50), generator=_gen(1)))
     assert not torch.equal(W, np_rnn_(torch.empty(50, 50), generator=_gen(2)))
-    with pytest.raises(ValueError, match=r"W has shape \(3, 4\)"):
+    with pytest.raises(ValueError, match=r"tensor has shape \(3, 4\)"):
         np_rnn_(torch.empty(3, 4))

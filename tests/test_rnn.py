@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -357,9 +358,17 @@ def test_clip_grad_norm_raises_on_non_finite(bad):
 
 def test_clip_grad_norm_argument_errors():
     p = _with_grads([(2,)], 1.0, 0)
-    for bad in (-1.0, math.nan, "1", None):
+    for bad in (-1.0, math.nan, "1", None, torch.tensor([1.0]), torch.tensor(1), torch.tensor(-1.0)):
         with pytest.raises(ValueError, match="max_norm="):
             clip_grad_norm_(p, bad)
+    # max_norm as torch takes it: a NumPy scalar or a 0-d floating tensor gives the same numbers
+    for max_norm in (np.float32(0.5), torch.tensor(0.5)):
+        mine, theirs = _with_grads([(3,), (2, 2)], 1.0, 0), _with_grads([(3,), (2, 2)], 1.0, 0)
+        n_mine = clip_grad_norm_(mine, max_norm)
+        n_theirs = torch.nn.utils.clip_grad_norm_(theirs, max_norm)
+        torch.testing.assert_close(n_mine, n_theirs)
+        for a, b in zip(mine, theirs):
+            torch.testing.assert_close(a.grad, b.grad)
     with pytest.raises(ValueError, match="norm_type=0.5"):
         clip_grad_norm_(p, 1.0, norm_type=0.5)
     for bad in ("x", None, True):

@@ -401,7 +401,7 @@ def test_bilinear_matrix_align_corners_uses_the_floored_output_size():
 
 def test_pool_and_unpool_errors():
     x = torch.zeros(1, 1, 4, 4)
-    with pytest.raises(ValueError, match=r"x must have shape"):
+    with pytest.raises(ValueError, match=r"input must have shape \(N, C, H, W\) .*got shape \(4, 4\)"):
         max_pool2d_with_switches(torch.zeros(4, 4), 2)
     with pytest.raises(ValueError, match=r"kernel_size=0"):
         max_pool2d_with_switches(x, 0)
@@ -410,7 +410,9 @@ def test_pool_and_unpool_errors():
     with pytest.raises(ValueError, match=r"kernel_size=\(5, 5\) does not fit.*\(4, 4\)"):
         max_pool2d_with_switches(x, 5)
     pooled, switches = max_pool2d_with_switches(x, 2)
-    with pytest.raises(ValueError, match=r"indices must have the shape of x"):
+    with pytest.raises(
+        ValueError, match=r"indices must have the shape of input \(1, 1, 2, 2\); got \(1, 1, 2, 1\)"
+    ):
         max_unpool2d(pooled, switches[..., :1], 2)
     with pytest.raises(TypeError, match=r"indices must be an integer tensor"):
         max_unpool2d(pooled, switches.double(), 2)
@@ -432,7 +434,7 @@ def test_pool_and_unpool_errors():
         max_unpool2d(pooled, switches, 2, padding=2)
     with pytest.raises(TypeError, match=r"kernel_size=2.5 must be an int or a pair of ints"):
         max_unpool2d(pooled, switches, 2.5)
-    with pytest.raises(ValueError, match=r"x must have shape"):
+    with pytest.raises(ValueError, match=r"input must have shape \(N, C, H, W\)"):
         max_unpool2d(pooled[0], switches[0], 2)
 
 
