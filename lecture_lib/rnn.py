@@ -428,6 +428,8 @@ class VanillaRNN(nn.Module):
         _check_activation(activation)
         self.input_size, self.hidden_size, self.output_size = input_size, hidden_size, output_size
         self.activation = activation
+        if not isinstance(batch_first, bool):
+            raise TypeError(f"batch_first={batch_first!r} must be a bool (True or False)")
         self.batch_first = batch_first
         kw = {"device": device, "dtype": dtype}
         self.W_in = nn.Parameter(torch.empty(hidden_size, input_size, **kw))

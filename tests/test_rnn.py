@@ -522,5 +522,8 @@ def test_vanilla_rnn_errors():
         VanillaRNN(2, 3, 1, activation="gelu")
     with pytest.raises(ValueError, match="hidden_size=0"):
         VanillaRNN(2, 0, 1)
+    for bad in (1, "yes", None):
+        with pytest.raises(TypeError, match=rf"batch_first={bad!r} must be a bool"):
+            VanillaRNN(2, 3, 1, batch_first=bad)
     with pytest.raises(ValueError, match="x must have 3 dimensions"):
         VanillaRNN(2, 3, 1)(torch.randn(4, 2))
