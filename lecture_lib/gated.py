@@ -40,7 +40,8 @@ paper::
 Speed: the sequence modules compute the input projections of all time steps with one matrix product per
 layer and direction, so the loop over time holds only the recurrent product and a few fused element-wise
 operations (addmm, addcmul, lerp; for the LSTM one sigmoid for all four gates, using
-tanh(a) = 2 sigmoid(2a) - 1 on the value block). The LSTM's backward pass is written by hand
+tanh(a) = 2 sigmoid(2a) - 1 on the value block, and a second sigmoid for tanh(c_t) = 1 - 2 sigmoid(-2 c_t),
+since on a CPU torch.tanh costs several times a sigmoid). The LSTM's backward pass is written by hand
 (``_LSTMLayerFunction``: the gradient highway of the chapter, step by step), and its products outside the
 time loop go through ``lecture_lib._onednn`` (oneDNN's GEMM on a CPU); autograd differentiates the GRU
 and MGU loops. The cell functions are written plainly, one equation per line.
@@ -197,22 +198,28 @@ class _LSTMLayerFunction(torch.autograd.Function):
         b = None if b is None else b * scale[:, 0]
         gates = _onednn.linear(rows, w_ih * scale, b).view(seq_len, batch, 4 * hidden)  # x W_ih'^T + b'
         w_hh_t = (w_hh * scale).t()  # (H, 4H)
-        cells = x.new_empty(seq_len, batch, hidden)  # c_t
-        tanh_cells = x.new_empty(seq_len, batch, hidden)  # tanh(c_t)
+        # The read-out needs tanh(c_t), and torch.tanh costs several times a sigmoid on a CPU. So the loop
+        # carries m_t = -2 c_t instead of c_t and uses tanh(c) = 1 - 2 sigmoid(-2c): with r_t = sigmoid(m_t),
+        # h_t = o_t (1 - 2 r_t) (again an identity; the scaling by -2 is exact).
+        neg2_cells = x.new_empty(seq_len, batch, hidden)  # m_t = -2 c_t
+        sig_cells = x.new_empty(seq_len, batch, hidden)  # r_t = sigmoid(-2 c_t), so tanh(c_t) = 1 - 2 r_t
         outputs = x.new_empty(seq_len, batch, hidden)  # h_t
         # Per-step views, made once with unbind (iterating over a tensor makes each view in Python, several
         # times slower). Step t turns gates[t] into the gate activations in place.
         blocks = gates.view(seq_len, batch, 4, hidden).unbind(2)  # i, f, s_g, o: (T, N, H) views
-        per_step = (gates, *blocks, cells, tanh_cells, outputs)
-        h, c = h0, c0
-        for s, i, f, s_g, o, c_t, tanh_c, h_t in zip(*(t.unbind(0) for t in per_step)):
+        per_step = (gates, *blocks, neg2_cells, sig_cells, outputs)
+        h, m = h0, c0 * -2.0
+        for s, i, f, s_g, o, m_t, r_t, h_t in zip(*(t.unbind(0) for t in per_step)):
             s.addmm_(h, w_hh_t).sigmoid_()  # (N, 4H): i, f, s_g = sigmoid(2 a_g), o
-            torch.mul(f, c, out=c_t).addcmul_(i, s_g, value=2.0).sub_(i)  # f c + i (2 s_g - 1) = f c + i v
-            h = torch.mul(o, torch.tanh(c_t, out=tanh_c), out=h_t)
-            c = c_t
-        h_n, c_n = outputs[-1].clone(), cells[-1].clone()
+            # -2 c_t = -2 (f c + i v) = f m + i (2 - 4 s_g), since v = 2 s_g - 1
+            torch.mul(f, m, out=m_t).addcmul_(i, s_g, value=-4.0).add_(i, alpha=2.0)
+            h = torch.addcmul(
+                o, o, torch.sigmoid(m_t, out=r_t), value=-2.0, out=h_t
+            )  # o (1 - 2 r) = o tanh c
+            m = m_t
+        h_n, c_n = outputs[-1].clone(), neg2_cells[-1] * -0.5
         if any(ctx.needs_input_grad[:7]):
-            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, cells, tanh_cells, outputs)
+            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, neg2_cells, sig_cells, outputs)
         ctx.reverse = reverse
         return (outputs.flip(0) if reverse else outputs), h_n, c_n
 
@@ -223,7 +230,7 @@ class _LSTMLayerFunction(torch.autograd.Function):
                 "LSTM: create_graph=True (double backward) is not supported by the hand-written backward "
                 "pass of lecture_lib.gated.LSTM; loop over lecture_lib.gated.lstm_cell for higher derivatives"
             )
-        x, h0, c0, w_ih, w_hh, gates, cells, tanh_cells, outputs = ctx.saved_tensors
+        x, h0, c0, w_ih, w_hh, gates, neg2_cells, sig_cells, outputs = ctx.saved_tensors
         seq_len, batch, hidden = outputs.shape
         dy = torch.zeros_like(outputs) if grad_output is None else grad_output
         if ctx.reverse:
@@ -233,16 +240,17 @@ class _LSTMLayerFunction(torch.autograd.Function):
         # The factors multiplying dc_t (blocks i, f, g) and dh_t (block o) in dz_t, for all steps at once,
         # written into dz itself; the loop then multiplies them by dc_t and dh_t in place. All four start
         # from s (1 - s): the sigmoid's derivative for i, f, o, and for the value block
-        # 1 - v^2 = 4 s_g (1 - s_g), since v = 2 s_g - 1. Ten whole-sequence operations in all.
+        # 1 - v^2 = 4 s_g (1 - s_g), since v = 2 s_g - 1. With r = sigmoid(-2c) from the forward pass,
+        # tanh(c) = 1 - 2 r and 1 - tanh^2(c) = 4 r (1 - r). Eleven whole-sequence operations in all.
         dz = torch.addcmul(s, s, s, value=-1.0)  # (T, N, 4, H): s (1 - s)
         k_i, k_f, k_g, k_o = dz.unbind(2)
         k_i.addcmul_(k_i, s_g, value=-2.0).neg_()  # i (1 - i) v, with v = 2 s_g - 1
-        k_f[1:].mul_(cells[:-1])  # f (1 - f) c_{t-1}
+        k_f[1:].mul_(neg2_cells[:-1]).mul_(-0.5)  # f (1 - f) c_{t-1}
         k_f[0].mul_(c0)
         k_g.mul_(i).mul_(4.0)  # i (1 - v^2)
-        k_o.mul_(tanh_cells)  # o (1 - o) tanh(c_t)
-        q = tanh_cells.square()
-        torch.addcmul(o, o, q, value=-1.0, out=q)  # o_t (1 - tanh^2 c_t): dh_t's share of dc_t
+        k_o.addcmul_(k_o, sig_cells, value=-2.0)  # o (1 - o) tanh(c_t) = o (1 - o) (1 - 2 r_t)
+        q = torch.addcmul(sig_cells, sig_cells, sig_cells, value=-1.0).mul_(o)  # o_t r_t (1 - r_t)
+        # dh_t's share of dc_t is o_t (1 - tanh^2 c_t) = 4 q_t: the loop's addcmul carries the 4
         dz_flat = dz.view(seq_len, batch, 4 * hidden)
         steps = list(zip(*(t.unbind(0) for t in (dy, dz_flat, dz[:, :, :3], k_o, q, f))))
         dh = dy[-1].clone() if grad_h_n is None else dy[-1] + grad_h_n  # (N, H), reused at every step
@@ -254,7 +262,7 @@ class _LSTMLayerFunction(torch.autograd.Function):
                 _, dz_next, _, _, _, f_next = steps[t + 1]
                 torch.addmm(dy_t, dz_next, w_hh, out=dh)  # dh_t = dy_t + dz_{t+1} W_hh
                 dc.mul_(f_next)  # the highway: dc_t = dc_{t+1} f_{t+1} + ...
-            dc.addcmul_(dh, q_t)  # ... + dh_t o_t (1 - tanh^2 c_t)
+            dc.addcmul_(dh, q_t, value=4.0)  # ... + dh_t o_t (1 - tanh^2 c_t)
             dz_ifg.mul_(dc_blocks)
             dz_o.mul_(dh)
         dz_rows = dz_flat.view(seq_len * batch, 4 * hidden)
