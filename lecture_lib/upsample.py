@@ -215,7 +215,7 @@ def max_unpool2d(
     Args:
         input: pooled values, e.g. the first output of :func:`max_pool2d_with_switches`.
         indices: the switches, an integer tensor of the same shape: flat indices ``row * W + col`` into the
-            H x W plane.
+            H x W plane (any integer dtype; ``F.max_unpool2d`` itself wants ``torch.int64``).
         kernel_size: window size of the pooling, int or pair.
         stride: step of the pooling, int or pair; ``None`` means ``kernel_size``.
         padding: padding of the pooling, int or pair.
