@@ -9,8 +9,9 @@ On the CPU each row is repeated against PyTorch's module with oneDNN switched of
 (``torch.backends.mkldnn.flags(enabled=False)``): PyTorch then runs its own step-by-step LSTM/GRU, the
 like-for-like comparison for a loop over time (the target is stated against the default, fused one).
 One more LSTM row times the matrix products of ``lecture_lib.gated.LSTM``'s forward and backward alone, made
-exactly as the layer makes them (the input projection and the three weight-side products through oneDNN, the
-100 + 100 recurrent products with ``torch.addmm``), with no element-wise work: a floor for any eager
+as the layer makes them (the input projection with its bias and the three weight-side products through
+oneDNN, the 100 forward and 99 backward recurrent products with ``torch.addmm``, and the two small products
+for h_0's gradient and the t = 0 term of W_hh's), with no element-wise work: a floor for any eager
 implementation that makes these products, against the same nn.LSTM call.
 On the CPU every row is measured with PyTorch's thread count and again with one thread (the per-step
 operations are too small to share between threads, so one thread is the steadier comparison on a busy
@@ -50,7 +51,9 @@ def _flatten(out: tuple) -> list[torch.Tensor]:
     return [output, *(state if isinstance(state, tuple) else (state,))]
 
 
-def _lstm_products(device: torch.device, dtype: torch.dtype, w_ih: torch.Tensor, w_hh: torch.Tensor):
+def _lstm_products(
+    device: torch.device, dtype: torch.dtype, w_ih: torch.Tensor, w_hh: torch.Tensor, bias: torch.Tensor
+):
     """A call that makes the matrix products of one LSTM layer's forward and backward and nothing else."""
     g = torch.Generator().manual_seed(1)
     rows = torch.randn(T * N, D, generator=g).to(device, dtype)  # the inputs x_t, (T*N, D)
@@ -58,21 +61,23 @@ def _lstm_products(device: torch.device, dtype: torch.dtype, w_ih: torch.Tensor,
     dz = torch.randn(T, N, 4 * H, generator=g).to(device, dtype)  # gate gradients, (T, N, 4H)
     dy = torch.randn(T, N, H, generator=g).to(device, dtype)
     h, dh = outputs[:N].clone(), torch.empty(N, H, device=device, dtype=dtype)
-    w_ih, w_hh = w_ih.detach(), w_hh.detach()
+    w_ih, w_hh, bias = w_ih.detach(), w_hh.detach(), bias.detach()
     w_hh_t = w_hh.t()
     dz_steps, dy_steps = dz.unbind(0), dy.unbind(0)
     dz_rows = dz.view(T * N, 4 * H)
 
     def products():
-        gates = _onednn.linear(rows, w_ih).view(T, N, 4 * H)  # x W_ih^T for all steps
+        gates = _onednn.linear(rows, w_ih, bias).view(T, N, 4 * H)  # x W_ih^T + b for all steps
         for s in gates.unbind(0):
             s.addmm_(h, w_hh_t)  # forward: + h_{t-1} W_hh^T
         for t in range(T - 1, 0, -1):
             torch.addmm(dy_steps[t - 1], dz_steps[t], w_hh, out=dh)  # backward: dh_{t-1} = dy + dz_t W_hh
         _onednn.linear(dz_rows, w_ih.t())  # grad_x
         _onednn.outer_sum(dz_rows, rows)  # dW_ih
-        _onednn.outer_sum(dz_rows[N:], outputs[:-N])  # dW_hh
-        return gates, dh
+        grad_h0 = torch.mm(dz_steps[0], w_hh)  # dh_0
+        grad_w_hh = dz_steps[0].t() @ h  # the t = 0 term of dW_hh ...
+        grad_w_hh += _onednn.outer_sum(dz_rows[N:], outputs[:-N])  # ... and the others
+        return gates, dh, grad_h0, grad_w_hh
 
     return products
 
@@ -151,7 +156,9 @@ def _run(device: torch.device) -> list[dict]:
                     }
                 )
         if name == "LSTM":
-            products = _lstm_products(device, dtype, ours.weight_ih_l0, ours.weight_hh_l0)
+            products = _lstm_products(
+                device, dtype, ours.weight_ih_l0, ours.weight_hh_l0, ours.bias_ih_l0 + ours.bias_hh_l0
+            )
             t_ours, t_ref = time_pair(
                 products, lambda m=reference: forward_backward(m), device=device, repeat=REPEAT, warmup=2
             )

@@ -415,7 +415,8 @@ def mgu_cell(
     """One step of the minimal gated unit (MGU, Zhou et al. 2016): a GRU with a single gate.
 
     Shapes: input x_t (N, D) or (D,); hx = h_{t-1} (N, H) or (H,); w_ih (2H, D); w_hh (2H, H); b_ih, b_hh
-    (2H,) or None. Returns h_t, shaped like hx. Arguments in the order of :func:`gru_cell`. Rows are (f, n): the gate and the candidate::
+    (2H,) or None. Returns h_t, shaped like hx. Arguments in the order of :func:`gru_cell`. Rows are (f, n):
+    the gate and the candidate::
 
         f = sigmoid(W_if x + b_if + W_hf h + b_hf)
         h~ = tanh(W_in x + b_in + W_hn (f * h) + b_hn)

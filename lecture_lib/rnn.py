@@ -295,6 +295,7 @@ def clip_grad_norm_(
         max_norm = float(max_norm)  # a 0-d tensor, as torch accepts it
     if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or not max_norm >= 0:
         raise ValueError(f"max_norm={max_norm!r} must be a number >= 0 (or a 0-d floating tensor)")
+    max_norm = float(max_norm)  # a NumPy scalar or a Fraction, say
     if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, str)):
         raise ValueError(f"norm_type={norm_type!r} must be a number >= 1 or inf")
     try:

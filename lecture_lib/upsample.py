@@ -199,8 +199,9 @@ def max_unpool2d(
 ) -> torch.Tensor:
     """Max-unpooling: put every value back at the position its switch remembers, zeros everywhere else.
 
-    Same arguments and result as ``F.max_unpool2d``. Shapes: ``input`` and ``indices`` (N, C, h, w) ->
-    (N, C, H, W).
+    Same arguments and result as ``F.max_unpool2d`` for a batch. Shapes: ``input`` and ``indices``
+    (N, C, h, w) -> (N, C, H, W). Where PyTorch lets it through, this refuses an unbatched (C, h, w) input,
+    a negative padding, an ``output_size`` whose N and C differ from the input's, and an empty output.
 
     Formula: ``out[n, c].flatten()[indices[n, c, p, q]] = input[n, c, p, q]``, all other entries 0. Two
     switches that point at the same position (overlapping pooling windows) carry the same maximum, so the
@@ -209,8 +210,8 @@ def max_unpool2d(
     Where each value goes is the switches' business alone: ``kernel_size``, ``stride`` and ``padding`` only
     fix the default output size, the size the pooling came from when nothing was cut off,
     ``H = (h - 1) * s_h - 2 * p_h + k_h`` (and likewise W). When floor division in the pooling dropped
-    rows or columns, pass the pooled tensor's size as ``output_size``; as in PyTorch it must lie strictly
-    within ``stride`` of the default.
+    rows or columns, pass the size of the tensor that was pooled as ``output_size``; as in PyTorch it must
+    lie strictly within ``stride`` of the default.
 
     Args:
         input: pooled values, e.g. the first output of :func:`max_pool2d_with_switches`.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -361,11 +362,12 @@ def test_clip_grad_norm_argument_errors():
     for bad in (-1.0, math.nan, "1", None, torch.tensor([1.0]), torch.tensor(1), torch.tensor(-1.0)):
         with pytest.raises(ValueError, match="max_norm="):
             clip_grad_norm_(p, bad)
-    # max_norm as torch takes it: a NumPy scalar or a 0-d floating tensor gives the same numbers
-    for max_norm in (np.float32(0.5), torch.tensor(0.5)):
+    # max_norm as torch takes it (a NumPy scalar, a 0-d floating tensor), or any real number, gives the same
+    # numbers as torch with the float
+    for max_norm in (np.float32(0.5), torch.tensor(0.5), Fraction(1, 2)):
         mine, theirs = _with_grads([(3,), (2, 2)], 1.0, 0), _with_grads([(3,), (2, 2)], 1.0, 0)
         n_mine = clip_grad_norm_(mine, max_norm)
-        n_theirs = torch.nn.utils.clip_grad_norm_(theirs, max_norm)
+        n_theirs = torch.nn.utils.clip_grad_norm_(theirs, float(max_norm))
         torch.testing.assert_close(n_mine, n_theirs)
         for a, b in zip(mine, theirs):
             torch.testing.assert_close(a.grad, b.grad)

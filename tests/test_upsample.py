@@ -155,19 +155,25 @@ def test_max_unpool_matches_torch(k, extra, seed):
             max_unpool2d(pooled, idx, (kh, kw), stride=(sh, sw))
 
 
+pair = st.tuples(st.integers(1, 4), st.integers(1, 4))
+
+
 @given(
-    k=st.integers(1, 4),
-    s=st.integers(1, 4),
-    p=st.integers(0, 2),
-    size=st.integers(1, 4),
-    delta=st.integers(-5, 5),
+    k=pair,
+    s=st.one_of(st.none(), pair),
+    p=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    size=pair,
+    delta=st.tuples(st.integers(-5, 5), st.integers(-5, 5)),
 )
 def test_max_unpool_sizes_follow_torch(k, s, p, size, delta):
-    # the default output size and the range allowed for output_size are PyTorch's, padding included
-    x = torch.ones(1, 1, size, size, dtype=torch.float64)
-    indices = torch.zeros(1, 1, size, size, dtype=torch.long)
-    default = (size - 1) * s - 2 * p + k
-    out_size = (default + delta, default + delta)
+    # the default output size and the range allowed for output_size are PyTorch's, per dimension, padding
+    # and stride=None included
+    x = torch.ones(1, 1, *size, dtype=torch.float64)
+    indices = torch.zeros(1, 1, *size, dtype=torch.long)
+    stride = k if s is None else s
+    out_size = tuple(
+        (n - 1) * step - 2 * pad + kern + d for n, step, pad, kern, d in zip(size, stride, p, k, delta)
+    )
 
     def outcome(fn, **kwargs):
         try:
