@@ -7,13 +7,16 @@ STAMP  := $(VENV)/.installed-stamp
 CHAPTERS = $(shell $(BIN)/python .ci/execute_notebooks.py --list)
 NB ?=
 
-.PHONY: help install lint unit nbval book book-strict browser test notebooks bench constraints clean
+.PHONY: help install lint unit nbval nbval-perturbed book book-strict browser test notebooks bench spread \
+	constraints clean
 
 help:
 	@echo "make book       build the rendered book into _build/html (installs .venv first)"
-	@echo "make test       lint, unit and property tests, nbval on every chapter, strict book build, browser check"
+	@echo "make test       lint, unit and property tests, nbval on every chapter (normal and perturbed numerical"
+	@echo "                path), strict book build, browser check"
 	@echo "make notebooks  re-execute every chapter (NB=book/x.ipynb for one) and save its outputs"
 	@echo "make bench      run benchmarks/ and write benchmarks/results/"
+	@echo "make spread     measure which chapter outputs move under other numerical paths"
 	@echo "make clean      remove the built book"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -30,9 +33,18 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser" tests
 
+# nbval re-executes every chapter and compares its outputs with the committed ones, twice: on this machine's
+# normal numerical path, then on a perturbed one (scalar ATen kernels, oneDNN limited to SSE4.1, MKL's
+# compatible branch, 3 threads; see .ci/numerical_paths.py). An output that another processor would print
+# differently fails the second pass on any one machine.
+NBVAL = $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
+	--nbval-sanitize-with tests/nbval_sanitize.cfg
+
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg $(CHAPTERS)
+	$(NBVAL) $(CHAPTERS)
+
+nbval-perturbed: $(STAMP)
+	$(BIN)/python .ci/numerical_paths.py perturbed -- $(NBVAL) $(CHAPTERS)
 
 # The book is built from the committed outputs (execution is off) with warnings as errors.
 book: $(STAMP)
@@ -42,13 +54,17 @@ book: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser tests/test_rendered_book.py
 
-test: lint unit nbval book browser
+test: lint unit nbval nbval-perturbed book browser
 
 notebooks: $(STAMP)
 	$(BIN)/python .ci/execute_notebooks.py $(NB)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Execute every chapter under every numerical path and record which printed numbers move (about 25 min).
+spread: $(STAMP)
+	$(BIN)/python benchmarks/numerical_spread.py
 
 # Regenerate constraints.txt from the current environment (after changing dependencies).
 constraints: $(STAMP)

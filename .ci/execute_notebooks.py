@@ -45,8 +45,12 @@ def chapters_in_toc() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in toc_entries() if (ROOT / f"{f}.ipynb").exists()]
 
 
-def execute(path: Path, timeout: int = 600, output: Path | None = None) -> float:
-    """Execute one notebook (in its own folder) and save it in place or to ``output``; return the seconds."""
+def execute(path: Path, timeout: int = 600, output: Path | None = None, allow_errors: bool = False) -> float:
+    """Execute one notebook (in its own folder) and save it in place or to ``output``; return the seconds.
+
+    With ``allow_errors`` a failing cell is stored as an error output and execution goes on (the spread
+    measurement records it); otherwise the first failing cell stops execution with its traceback.
+    """
     nb = nbformat.read(path, as_version=4)
     os.environ["LECTURE_LIB_DEVICE"] = "cpu"
     os.environ["PYTHONHASHSEED"] = "0"
@@ -58,6 +62,7 @@ def execute(path: Path, timeout: int = 600, output: Path | None = None) -> float
         resources={"metadata": {"path": str(path.parent)}},
         store_widget_state=True,
         record_timing=False,
+        allow_errors=allow_errors,
     )
     start = time.perf_counter()
     client.execute()
