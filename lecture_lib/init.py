@@ -77,9 +77,15 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
     Formula: 1 for linear, convolutions and sigmoid; 5/3 for tanh; sqrt(2) for relu;
     sqrt(2 / (1 + a^2)) for leaky_relu with slope a (``param``, default 0.01); 3/4 for selu.
+    ``param``, when given, must be a finite real number (an infinite slope would give a gain of 0), for
+    every nonlinearity although only leaky_relu uses it.
 
     Taught in: chapter "Initialisation".
     """
+    if param is not None and (
+        isinstance(param, bool) or not isinstance(param, numbers.Real) or not math.isfinite(param)
+    ):
+        raise ValueError(f"param={param!r} must be a finite real number (the negative slope of leaky_relu)")
     if nonlinearity in _LINEAR_LIKE:
         return 1.0
     if nonlinearity == "tanh":
@@ -89,10 +95,10 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "leaky_relu":
         if param is None:
             slope = 0.01
-        elif isinstance(param, bool) or not isinstance(param, (int, float)):
-            raise ValueError(f"param={param!r} must be a number (the negative slope of leaky_relu)")
         else:
             slope = float(param)
+        if abs(slope) > 1e100:  # slope**2 would overflow a float
+            return math.sqrt(2.0) / math.hypot(1.0, slope)
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
@@ -145,12 +151,15 @@ def kaiming_normal_(
 
     Formula: std = gain / sqrt(fan), fan = fan_in (``mode="fan_in"``, keeps the forward variance) or fan_out
     (``"fan_out"``, keeps the backward variance), gain = ``calculate_gain(nonlinearity, a)``; with the
-    defaults (leaky_relu, a = 0) that is sqrt(2 / fan_in), the relu case.
+    defaults (leaky_relu, a = 0) that is sqrt(2 / fan_in), the relu case. ``a`` must be a finite real
+    number (``a=inf`` would fill zeros).
 
     Taught in: chapter "Initialisation".
     """
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode={mode!r} is not supported; expected 'fan_in' or 'fan_out'")
+    if isinstance(a, bool) or not isinstance(a, numbers.Real) or not math.isfinite(a):
+        raise ValueError(f"a={a!r} must be a finite real number (the negative slope of leaky_relu)")
     fan_in, fan_out = calculate_fans(tensor)
     if tensor.numel() == 0:
         return tensor

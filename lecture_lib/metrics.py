@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import math
+import numbers
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -56,6 +58,10 @@ def _check_box_tensor(boxes: Any, name: str) -> None:
             f"{name} must be a floating-point tensor of shape (N, 4), got shape {tuple(boxes.shape)} "
             f"and dtype {boxes.dtype}"
         )
+    finite = torch.isfinite(boxes).all(dim=1)
+    if not finite.all():
+        k = int((~finite).nonzero()[0, 0])
+        raise ValueError(f"{name}[{k}]={boxes[k].tolist()} is not finite; expected finite (x0, y0, x1, y1)")
     bad = (boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])
     if bad.any():
         k = int(bad.nonzero()[0, 0])
@@ -82,6 +88,12 @@ def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
     return inter / (area1[:, None] + area2[None, :] - inter)  # (N, M)
 
 
+#: The largest confusion matrix :func:`confusion_matrix` builds: ``num_classes**2 * 8`` bytes (int64 counts)
+#: at most 1 GiB, i.e. ``num_classes <= 11585`` (LVIS has 1203 classes, ADE20K 150). A larger value is almost
+#: surely a mistake (a pixel count or an image size passed as ``num_classes``) and would ask for gigabytes.
+_CONFUSION_MAX_BYTES = 2**30
+
+
 def confusion_matrix(
     pred: torch.Tensor, target: torch.Tensor, num_classes: int, ignore_index: int | None = 255
 ) -> torch.Tensor:
@@ -91,11 +103,19 @@ def confusion_matrix(
     int64 with ``confusion[t, p]`` = number of pixels of true class ``t`` predicted as ``p`` (rows: truth).
     Computed with one ``bincount`` of ``t * C + p``. Matrices add: sum them over batches to evaluate a
     dataset. Predictions must lie in ``[0, C)``; targets in ``[0, C)`` or equal ``ignore_index``.
+    ``num_classes`` is refused when the matrix would take more than 1 GiB
+    (``C**2 * 8`` bytes, so ``C <= 11585``).
 
     Taught in: chapter "Segmentation".
     """
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes={num_classes!r} must be a positive integer")
+    if num_classes**2 * 8 > _CONFUSION_MAX_BYTES:
+        raise ValueError(
+            f"num_classes={num_classes} would need a {num_classes} x {num_classes} int64 matrix of "
+            f"{num_classes**2 * 8 / 2**30:.3g} GiB; the limit is 1 GiB "
+            f"(num_classes <= {math.isqrt(_CONFUSION_MAX_BYTES // 8)})"
+        )
     for name, x in (("pred", pred), ("target", target)):
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
@@ -171,6 +191,9 @@ def voc_ap(recall: torch.Tensor, precision: torch.Tensor, use_07_metric: bool = 
     non-increasing from the right (``p_i = max_{j >= i} p_j``), then sum ``(r_{i+1} - r_i) p_{i+1}`` over
     the points where recall changes: the exact area under the interpolated curve.
 
+    Both curves must hold real numbers in ``[0, 1]`` (no NaN) and ``recall`` must be non-decreasing (it is
+    a cumulative count of true positives over the number of positives); anything else raises ``ValueError``.
+
     Taught in: chapter "Pascal VOC and COCO".
     """
     for name, x in (("recall", recall), ("precision", precision)):
@@ -178,12 +201,25 @@ def voc_ap(recall: torch.Tensor, precision: torch.Tensor, use_07_metric: bool = 
             raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
         if x.ndim != 1:
             raise ValueError(f"{name} must be 1-D, got shape {tuple(x.shape)}")
+        if x.is_complex() or x.dtype == torch.bool:
+            raise TypeError(f"{name} must hold real numbers in [0, 1], got dtype {x.dtype}")
+        bad = ~((x >= 0) & (x <= 1))  # NaN fails both comparisons
+        if bad.any():
+            k = int(bad.nonzero()[0, 0])
+            raise ValueError(f"{name}[{k}]={float(x[k])!r}; expected values in [0, 1]")
     if recall.shape != precision.shape:
         raise ValueError(
             f"recall shape {tuple(recall.shape)} differs from precision shape {tuple(precision.shape)}"
         )
     rec = recall.detach().to(torch.float64)
     prec = precision.detach().to(torch.float64)
+    drop = rec[1:] < rec[:-1]
+    if drop.any():
+        k = int(drop.nonzero()[0, 0])
+        raise ValueError(
+            f"recall decreases from recall[{k}]={float(rec[k])!r} to recall[{k + 1}]={float(rec[k + 1])!r}; "
+            "expected a non-decreasing curve (points in order of decreasing score)"
+        )
     if use_07_metric:
         ap = 0.0
         for k in range(11):
@@ -203,6 +239,46 @@ def _get(entry: Mapping[str, Any], key: str, where: str) -> torch.Tensor:
         raise ValueError(f"{where} has no {key!r}")
     value = entry[key]
     return value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+
+
+def _scores(entry: Mapping[str, Any], where: str) -> torch.Tensor:
+    """``entry["scores"]`` flattened; real and finite (a NaN score would sort anywhere)."""
+    scores = _get(entry, "scores", where).reshape(-1)
+    if scores.is_complex() or scores.dtype == torch.bool:
+        raise TypeError(f"{where}['scores'] must hold real numbers, got dtype {scores.dtype}")
+    bad = ~torch.isfinite(scores.to(torch.float64))
+    if bad.any():
+        k = int(bad.nonzero()[0, 0])
+        raise ValueError(f"{where}['scores'][{k}]={float(scores[k])!r}; expected finite scores")
+    return scores
+
+
+def _labels(entry: Mapping[str, Any], where: str) -> torch.Tensor:
+    """``entry["labels"]`` flattened as int64; floating labels must hold whole numbers (1.7 is refused)."""
+    labels = _get(entry, "labels", where).reshape(-1)
+    if labels.is_complex() or labels.dtype == torch.bool:
+        raise TypeError(f"{where}['labels'] must hold integer class ids, got dtype {labels.dtype}")
+    if labels.is_floating_point():
+        bad = ~torch.isfinite(labels) | (labels != torch.round(labels))
+        if bad.any():
+            k = int(bad.nonzero()[0, 0])
+            raise ValueError(f"{where}['labels'][{k}]={float(labels[k])!r}; expected integer class ids")
+    return labels.long()
+
+
+def _class_id(c: Any, name: str) -> int:
+    """An integer class id: an int, a NumPy integer, a one-element tensor or a float holding a whole number."""
+    if isinstance(c, torch.Tensor) and c.numel() == 1:
+        c = c.item()
+    if isinstance(c, numbers.Integral) and not isinstance(c, bool):
+        return int(c)
+    if isinstance(c, numbers.Real) and not isinstance(c, bool) and math.isfinite(c) and float(c).is_integer():
+        return int(c)
+    raise ValueError(f"{name}={c!r} must be an integer class id")
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def _boxes(entry: Mapping[str, Any], where: str) -> torch.Tensor:
@@ -233,7 +309,8 @@ def evaluate_detections(
     no box: false positive. ``recall = cumTP / npos`` with ``npos`` the non-difficult boxes, ``precision =
     cumTP / (cumTP + cumFP)``, AP by :func:`voc_ap`.
 
-    ``classes`` defaults to every label in ``targets``. A class with no non-difficult box has AP NaN and is
+    Boxes and scores must be finite, labels whole numbers (a float label 1.7 is refused, not truncated).
+    ``classes`` (an iterable of integer ids, not a string) defaults to every label in ``targets``. A class with no non-difficult box has AP NaN and is
     left out of the mean. Returns ``{"ap": {c: float}, "map": float, "recall": {c: tensor},
     "precision": {c: tensor}, "npos": {c: int}}``.
 
@@ -250,7 +327,7 @@ def evaluate_detections(
     gts, dets = [], []
     for i, (pred, tgt) in enumerate(zip(predictions, targets)):
         g_boxes = _boxes(tgt, f"targets[{i}]")
-        g_labels = _get(tgt, "labels", f"targets[{i}]").reshape(-1)
+        g_labels = _labels(tgt, f"targets[{i}]")
         g_diff = (
             _get(tgt, "difficult", f"targets[{i}]").reshape(-1).bool()
             if "difficult" in tgt
@@ -262,8 +339,8 @@ def evaluate_detections(
             )
         _check_box_tensor(g_boxes, f"targets[{i}]['boxes']")
         d_boxes = _boxes(pred, f"predictions[{i}]")
-        d_scores = _get(pred, "scores", f"predictions[{i}]").reshape(-1)
-        d_labels = _get(pred, "labels", f"predictions[{i}]").reshape(-1)
+        d_scores = _scores(pred, f"predictions[{i}]")
+        d_labels = _labels(pred, f"predictions[{i}]")
         if not len(d_boxes) == len(d_scores) == len(d_labels):
             raise ValueError(
                 f"predictions[{i}] has {len(d_boxes)} boxes, {len(d_scores)} scores, {len(d_labels)} labels"
@@ -273,9 +350,12 @@ def evaluate_detections(
         dets.append((d_boxes.cpu(), d_scores.cpu().to(torch.float64), d_labels.cpu().long()))
     if classes is None:
         classes = sorted({int(c) for _b, labels, _d in gts for c in labels.tolist()})
+    elif isinstance(classes, str | bytes) or not isinstance(classes, Iterable):
+        raise TypeError(f"classes={classes!r} must be an iterable of integer class ids (e.g. [1, 2]) or None")
+    else:
+        classes = [_class_id(c, "classes[" + str(k) + "]") for k, c in enumerate(classes)]
     result: dict[str, Any] = {"ap": {}, "recall": {}, "precision": {}, "npos": {}}
     for c in classes:
-        c = int(c)
         gt_c = [(b[lab == c], d[lab == c]) for b, lab, d in gts]
         matched = [torch.zeros(len(b), dtype=torch.bool) for b, _d in gt_c]
         npos = int(sum(int((~d).sum()) for _b, d in gt_c))
@@ -323,7 +403,8 @@ def to_coco_results(
 ) -> list[dict[str, Any]]:
     """Turn per-image predictions (xyxy ``boxes``, ``scores``, ``labels`` = category ids, optional bool
     ``masks`` (D, H, W)) into COCO's results list: ``{"image_id", "category_id", "bbox": [x, y, w, h],
-    "score"}`` (plus ``"segmentation"`` as compact RLE when ``masks=True``).
+    "score"}`` (plus ``"segmentation"`` as compact RLE when ``masks=True``). Boxes must be finite with
+    ``x1 >= x0`` and ``y1 >= y0``, scores finite, labels and image ids whole numbers.
 
     Taught in: chapter "Pascal VOC and COCO".
     """
@@ -333,11 +414,13 @@ def to_coco_results(
         import numpy as np
         from pycocotools import mask as mask_utils
     results = []
-    for image_id, pred in zip(image_ids, predictions):
+    for n, (image_id, pred) in enumerate(zip(image_ids, predictions)):
+        image_id = _class_id(image_id, f"image_ids[{n}]")
         where = f"the prediction of image {image_id}"
         boxes = _boxes(pred, where)
-        scores = _get(pred, "scores", where).reshape(-1)
-        labels = _get(pred, "labels", where).reshape(-1)
+        _check_box_tensor(boxes, f"{where}: boxes")
+        scores = _scores(pred, where)
+        labels = _labels(pred, where)
         seg = _get(pred, "masks", where) if masks else None
         counts = {"boxes": len(boxes), "scores": len(scores), "labels": len(labels)}
         if seg is not None:
@@ -372,6 +455,8 @@ def coco_map(coco_gt: Any, results: Sequence[Mapping[str, Any]], iou_type: str =
     "AR_small", "AR_medium", "AR_large"}``; pycocotools' -1 (no ground truth in that size range) becomes NaN.
     AP is the mean over IoU thresholds 0.50, 0.55, ..., 0.95 and over categories of the 101-point
     interpolated precision. Crowd regions are never counted as misses; detections on them are ignored.
+    Every result's ``score`` and ``bbox`` must be finite, with ``w, h >= 0`` (pycocotools would rank a NaN
+    score or match a NaN box without a word).
 
     Taught in: chapter "Pascal VOC and COCO".
     """
@@ -398,9 +483,24 @@ def coco_map(coco_gt: Any, results: Sequence[Mapping[str, Any]], iou_type: str =
     if len(results) == 0:
         raise ValueError("results is empty; pycocotools cannot evaluate an empty result list (AP would be 0)")
     known = set(coco_gt.getImgIds())
-    for r in results:
+    for k, r in enumerate(results):
+        if not isinstance(r, Mapping):
+            raise TypeError(f"results[{k}] must be a dict (see to_coco_results), got {type(r).__name__}")
         if r.get("image_id") not in known:
             raise ValueError(f"a result has image_id={r.get('image_id')!r}, which is not in the ground truth")
+        score = r.get("score")
+        if not _is_real(score) or not math.isfinite(score):
+            raise ValueError(f"results[{k}]['score']={score!r} must be a finite number")
+        bbox = r.get("bbox")
+        if iou_type == "bbox" or bbox is not None:
+            if not (
+                isinstance(bbox, list | tuple)
+                and len(bbox) == 4
+                and all(_is_real(v) and math.isfinite(v) for v in bbox)
+            ):
+                raise ValueError(f"results[{k}]['bbox']={bbox!r} must be four finite numbers [x, y, w, h]")
+            if bbox[2] < 0 or bbox[3] < 0:
+                raise ValueError(f"results[{k}]['bbox']={bbox!r} has a negative width or height")
         if iou_type == "segm" and "segmentation" not in r:
             raise ValueError("iou_type='segm' needs a 'segmentation' in every result")
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress and timings

@@ -348,7 +348,10 @@ def pascanu_regularizer(
 
     Norms are per sequence; the sum runs over the T transitions h_k -> h_{k+1} (h0 -> h1 included) and
     the mean over the batch, so Omega does not grow with N. A term whose v_{k+1} is exactly zero (no
-    gradient reached that state, e.g. dead relu units) is undefined and left out.
+    gradient reached that state, e.g. dead relu units) is undefined and left out. NaN propagates, it is not
+    refused: a sequence with a NaN or infinity in its states h or its gradients dz, or a NaN reached through
+    the weights, makes Omega NaN (never left out as an undefined term), so a training loop that checks its
+    loss sees it.
 
     ``detach=True`` (default) is the paper's choice: the states h and the gradients v are held constant,
     so autograd differentiates Omega only through the explicit W_rec of the Jacobian (for tanh this also
@@ -370,9 +373,13 @@ def pascanu_regularizer(
     pulled = (fprime * v) @ W_rec  # (T, N, H): v_{k+1} dh_{k+1}/dh_k
     num = torch.linalg.vector_norm(pulled, dim=2)  # (T, N)
     den = torch.linalg.vector_norm(v, dim=2)  # (T, N)
-    defined = den > 0
+    defined = den != 0  # a NaN norm is not "undefined": its term stays NaN
     ratio = num / torch.where(defined, den, torch.ones_like(den))
     terms = torch.where(defined, (ratio - 1) ** 2, torch.zeros_like(ratio))  # (T, N)
+    # a sequence with a NaN or infinity in its states or output gradients gives NaN, even where relu's
+    # derivative mask would hide it (relu'(NaN) = 0 makes its v finite)
+    broken = ~(torch.isfinite(h).all(dim=2).all(dim=0) & torch.isfinite(dz).all(dim=2).all(dim=0))  # (N,)
+    terms = torch.where(broken, torch.full_like(terms, float("nan")), terms)
     return terms.sum(0).mean()
 
 

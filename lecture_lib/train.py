@@ -385,7 +385,8 @@ def fit(
     containers, so ``torch.load(path, weights_only=True)`` reads it. ``resume=True`` loads it and continues
     at the epoch after it with the model, optimizer, scheduler, history and RNG states restored: an
     interrupted run restarted with the same arguments ends with the same weights as an uninterrupted one
-    (epochs after the best one are recomputed). Randomness from other generators (say one given to
+    (epochs after the best one are recomputed). A checkpoint written at an epoch after ``epochs`` is
+    refused (``ValueError``) before anything is loaded. Randomness from other generators (say one given to
     ``add_noise``) is the caller's to restore.
 
     ``restore_best=True`` loads the best weights into ``model`` at the end. The model is left on ``device``
@@ -397,7 +398,8 @@ def fit(
         a :class:`History`.
 
     Raises:
-        ValueError: for bad arguments (the message names the argument).
+        ValueError: for bad arguments (the message names the argument), among them an optimizer that holds
+            none of the model's parameters.
         TypeError: for arguments of the wrong type (the message names the argument).
         FileNotFoundError: when ``resume`` finds no checkpoint.
         FloatingPointError: when the training loss becomes NaN or infinite.
@@ -411,6 +413,13 @@ def fit(
         raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable (e.g. nn.MSELoss()); got {type(loss_fn).__name__}")
+    own = {id(p) for p in model.parameters()}
+    if not any(id(p) in own for group in optimizer.param_groups for p in group["params"]):
+        raise ValueError(
+            f"optimizer ({type(optimizer).__name__}) holds none of the model's parameters, so training would "
+            "change nothing; build it from this model, e.g. torch.optim.SGD(model.parameters(), lr=...) "
+            "(after any copy.deepcopy of the model or replacement of its layers)"
+        )
     _check_positive_int(epochs, "epochs")
     _check_positive_int(val_every, "val_every")
     _check_positive_int(patience, "patience", allow_none=True)
@@ -472,6 +481,12 @@ def fit(
         if set(saved.metrics) != set(metrics):
             raise ValueError(
                 f"checkpoint {path!r} has metrics {sorted(saved.metrics)}; this call passes {sorted(metrics)}"
+            )
+        if int(ckpt["epoch"]) > epochs:
+            raise ValueError(
+                f"checkpoint {path!r} was written at epoch {int(ckpt['epoch'])}, after more epochs than "
+                f"epochs={epochs}; pass epochs >= {int(ckpt['epoch'])} to resume it, or resume=False (or "
+                "another checkpoint_path) to start a new run"
             )
         if (ckpt["scheduler"] is None) != (scheduler is None):
             raise ValueError(

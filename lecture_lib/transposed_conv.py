@@ -62,6 +62,54 @@ def _pair(value: int | Sequence[int], name: str, minimum: int) -> tuple[int, int
     return pair  # type: ignore[return-value]
 
 
+#: Limits that keep one call from asking for an unbounded amount of memory or time (a typo such as
+#: ``stride=2**40`` would otherwise hang in the phase loops or ask for terabytes). Every tensor a
+#: transposed convolution here makes is at most about N * max(C_in, C_out) * E_h * E_w elements, with the
+#: canvas E = max((H - 1) s + d (k - 1) + 1 + a, s) per dimension (the output before the padding is cropped,
+#: at least one block of phases); it must fit in 4 GiB. The fast path loops over the s_h * s_w output phases;
+#: there may be at most 65536 of them (stride (256, 256)).
+_MAX_BYTES = 2**32
+_MAX_PHASES = 2**16
+
+
+def _check_budget(
+    input_shape: tuple[int, ...],
+    c_out: int,
+    kernel: tuple[int, int],
+    itemsize: int,
+    s: tuple[int, int],
+    p: tuple[int, int],
+    a: tuple[int, int],
+    d: tuple[int, int],
+) -> None:
+    """Refuse a geometry whose canvas or phase count exceeds the limits above, naming the argument."""
+    if s[0] * s[1] > _MAX_PHASES:
+        raise ValueError(
+            f"stride={s} gives s_h * s_w = {s[0] * s[1]} output phases, more than the {_MAX_PHASES} allowed "
+            "(each phase is one convolution)"
+        )
+    n, c_in, h, w = input_shape
+    terms = [  # per dimension: what each argument adds to the canvas
+        {"input size": (size - 1) * si, "dilation": di * (ki - 1), "output_padding": ai, "stride": si}
+        for size, si, ki, ai, di in zip((h, w), s, kernel, a, d)
+    ]
+    extent = [max(t["input size"] + t["dilation"] + 1 + t["output_padding"], t["stride"]) for t in terms]
+    nbytes = n * max(c_in, c_out) * extent[0] * extent[1] * itemsize
+    if nbytes > _MAX_BYTES:
+        worst = max(((v, k) for t in terms for k, v in t.items()), key=lambda kv: kv[0])[1]
+        culprit = {
+            "input size": f"the input size {(h, w)} with stride={s}",
+            "stride": f"stride={s}",
+            "dilation": f"dilation={d}",
+            "output_padding": f"output_padding={a}",
+        }[worst]
+        raise ValueError(
+            f"{culprit} makes a canvas of {extent[0]} x {extent[1]} pixels for {n} x {max(c_in, c_out)} "
+            f"channels ({nbytes / 2**30:.3g} GiB) before padding={p} is cropped; the limit is "
+            f"{_MAX_BYTES // 2**30} GiB (stride={s}, padding={p}, output_padding={a}, dilation={d})"
+        )
+
+
 def _check_inputs(
     input: torch.Tensor,
     weight: torch.Tensor,
@@ -77,7 +125,8 @@ def _check_inputs(
     Returns the input with a batch axis, whether it came without one (the output must then drop it),
     stride, padding, output_padding and dilation as pairs, and the output size (H_out, W_out) from
     ``conv_arith.conv_transpose_output_size``, which raises ValueError for an output padding not smaller
-    than the stride or the dilation and for an output smaller than 1.
+    than the stride or the dilation and for an output smaller than 1; then refuses a geometry beyond the
+    memory and phase limits (``_check_budget``).
     """
     if not isinstance(input, torch.Tensor):
         raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
@@ -133,6 +182,7 @@ def _check_inputs(
     a = _pair(output_padding, "output_padding", 0)
     d = _pair(dilation, "dilation", 1)
     out_size = conv_transpose_output_size(tuple(input.shape[2:]), tuple(weight.shape[2:]), s, p, a, d)
+    _check_budget(tuple(input.shape), c_out, tuple(weight.shape[2:]), input.element_size(), s, p, a, d)
     return input, unbatched, s, p, a, d, out_size
 
 
@@ -177,6 +227,12 @@ def conv2d_matrix(
         raise ValueError(
             f"input_size={(h, w)} is too small for kernel {(k_h, k_w)} with padding={(p_h, p_w)} and "
             f"dilation={(d_h, d_w)}: the convolution output would be {(h_out, w_out)}"
+        )
+    nbytes = h_out * w_out * h * w * kernel.element_size()
+    if nbytes > _MAX_BYTES:
+        raise ValueError(
+            f"input_size={(h, w)} with stride={(s_h, s_w)} makes C of shape ({h_out * w_out}, {h * w}), "
+            f"{nbytes / 2**30:.3g} GiB; the limit is {_MAX_BYTES // 2**30} GiB"
         )
     C = kernel.new_zeros(h_out * w_out, h * w)  # (H_out * W_out, H * W)
     out_rows = torch.arange(h_out, device=kernel.device)

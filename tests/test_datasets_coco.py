@@ -302,3 +302,102 @@ def test_image_size_differs_from_json(broken):
     ds = coco.CocoDetection(image_dir, _save(path, data))
     with pytest.raises(ValueError, match=r"000000000001\.jpg: image is 64 x 48 .* width=65"):
         ds[0]
+
+
+# ------------------------------------------------------------------- impossible values (issue 15)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf"), 1e9, -3.0, 64 + 2.5])
+def test_polygon_coordinate_not_finite_or_outside_the_image_is_refused(broken, value):
+    image_dir, path, data = broken
+    ann = _first_polygon_ann(data)
+    index = data["annotations"].index(ann)
+    ann["segmentation"][0][4] = value  # an x coordinate; the image is 64 wide
+    with pytest.raises(
+        ValueError, match=rf"instances\.json: annotations\[{index}\]\.segmentation\[0\]\[4\]=.*id={ann['id']}"
+    ):
+        coco.CocoDetection(image_dir, _save(path, data))  # before pycocotools ever sees it
+
+
+def test_polygon_y_coordinate_beyond_the_height_names_the_field(broken):
+    image_dir, path, data = broken
+    ann = _first_polygon_ann(data)
+    index = data["annotations"].index(ann)
+    ann["segmentation"][0][5] = 48 + 3.0  # a y coordinate; the image is 48 high
+    with pytest.raises(ValueError, match=rf"annotations\[{index}\]\.segmentation\[0\]\[5\]=51\.0.*height 48"):
+        coco.load_instances(_save(path, data))
+
+
+def test_coordinates_on_the_far_border_and_a_small_overshoot_are_accepted(broken):
+    image_dir, path, data = broken
+    ann = _first_polygon_ann(data)
+    ann["segmentation"][0][:6] = [0, 0, 64, 0, 64.5, 48]  # real COCO reaches width/height, and overshoots
+    ann["bbox"] = [0.0, 0.0, 64.0, 48.0]
+    ds = coco.CocoDetection(image_dir, _save(path, data))
+    k = next(i for i, a in enumerate(ds.coco.imgToAnns[ann["image_id"]]) if a["id"] == ann["id"])
+    _image, target = ds[ds.ids.index(ann["image_id"])]
+    assert target["masks"][k].any()
+
+
+@pytest.mark.parametrize(
+    "bbox", [[float("nan"), 0, 3, 3], [0, 0, float("inf"), 3], [0, 0, 3, -float("inf")], [1e9, 0, 3, 3]]
+)
+def test_bbox_not_finite_or_outside_the_image_is_refused(broken, bbox):
+    image_dir, path, data = broken
+    data["annotations"][2]["bbox"] = bbox
+    with pytest.raises(ValueError, match=r"instances\.json: annotations\[2\]\.bbox=.*annotation id=3"):
+        coco.load_instances(_save(path, data))
+
+
+@pytest.mark.parametrize("area", [float("nan"), float("inf"), -1.0, "12", True])
+def test_area_not_a_finite_non_negative_number_is_refused(broken, area):
+    _image_dir, path, data = broken
+    data["annotations"][1]["area"] = area
+    with pytest.raises(ValueError, match=r"instances\.json: annotations\[1\]\.area=.*finite number >= 0"):
+        coco.load_instances(_save(path, data))
+
+
+@pytest.mark.parametrize("bad", ["1", True, 1.0, None, [1]])
+@pytest.mark.parametrize(
+    ("table", "key", "field"),
+    [
+        ("images", "id", r"images\[0\]\.id"),
+        ("categories", "id", r"categories\[0\]\.id"),
+        ("annotations", "id", r"annotations\[0\]\.id"),
+        ("annotations", "image_id", r"annotations\[0\]\.image_id"),
+        ("annotations", "category_id", r"annotations\[0\]\.category_id"),
+    ],
+)
+def test_ids_that_are_not_integers_are_refused(broken, bad, table, key, field):
+    _image_dir, path, data = broken
+    data[table][0][key] = bad
+    with pytest.raises(ValueError, match=rf"instances\.json: {field}=.* must be an integer id"):
+        coco.load_instances(_save(path, data))
+
+
+def test_iscrowd_bool_is_refused(broken):
+    _image_dir, path, data = broken
+    data["annotations"][0]["iscrowd"] = True
+    with pytest.raises(ValueError, match=r"iscrowd=True; expected 0 or 1"):
+        coco.load_instances(_save(path, data))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["/etc/passwd", "../../x.jpg", "a/../../x.jpg", "..\\x.jpg", "C:\\x.jpg", "C:x.jpg", "", ".", "a/..", 7],
+)
+def test_file_name_that_leaves_the_image_folder_is_refused(broken, name):
+    image_dir, path, data = broken
+    data["images"][1]["file_name"] = name
+    with pytest.raises(ValueError, match=r"instances\.json: images\[1\]\.file_name=.* \(image id=2\)"):
+        coco.CocoDetection(image_dir, _save(path, data))
+
+
+def test_file_name_in_a_subfolder_is_accepted(broken):
+    image_dir, path, data = broken
+    name = data["images"][1]["file_name"]
+    (image_dir / "sub").mkdir()
+    (image_dir / name).rename(image_dir / "sub" / name)
+    data["images"][1]["file_name"] = f"./sub/../sub/{name}"
+    ds = coco.CocoDetection(image_dir, _save(path, data))
+    assert ds[1][0].shape == (3, 48, 64)

@@ -194,3 +194,50 @@ def test_load_digits_28_uses_the_course_bilinear_upsampling():
     expected = bilinear_upsample(torch.from_numpy(bunch.images / 16.0).unsqueeze(1), 3.5, align_corners=False)
     f64, _ = digits.load_digits_28("all", dtype=torch.float64)
     assert torch.equal(f64, expected)
+
+
+# ------------------------------------------------------------------- unbounded work (issue 15)
+
+
+def _header(code: int, dims: tuple[int, ...]) -> bytes:
+    return bytes([0, 0, code, len(dims)]) + struct.pack(f">{len(dims)}I", *dims)
+
+
+def test_read_idx_stops_a_gzip_bomb_after_the_promised_bytes(tmp_path):
+    import tracemalloc
+
+    bomb = _header(0x08, (4,)) + bytes(96 * 2**20)  # 4 bytes promised, 96 MiB of zeros follow
+    path = tmp_path / "bomb.idx.gz"
+    path.write_bytes(gzip.compress(bomb, compresslevel=1))
+    assert path.stat().st_size < 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            ValueError, match=r"bomb\.idx\.gz: IDX file has at least 16777216 bytes after the 4"
+        ):
+            digits.read_idx(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 2**20  # the old read decompressed all 96 MiB first
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_read_idx_refuses_absurd_header_sizes_before_reading(tmp_path, compress):
+    data = _header(0x0E, (2**32 - 1, 2**32 - 1, 2**32 - 1)) + bytes(16)  # 2**99 bytes (np.prod overflowed)
+    path = tmp_path / "absurd.idx"
+    path.write_bytes(gzip.compress(data) if compress else data)
+    with pytest.raises(ValueError, match=r"absurd\.idx: IDX header sizes .* more than the 4 GiB"):
+        digits.read_idx(path)
+
+
+def test_read_idx_checks_promised_sizes_against_the_file_before_reading(tmp_path):
+    data = _header(0x08, (1000, 1000, 1000)) + bytes(100)  # 1 GB promised by a 116-byte file
+    raw = tmp_path / "raw.idx"
+    raw.write_bytes(data)
+    with pytest.raises(ValueError, match=r"raw\.idx: truncated IDX file: sizes \(1000, 1000, 1000\) need"):
+        digits.read_idx(raw)
+    packed = tmp_path / "packed.idx.gz"
+    packed.write_bytes(gzip.compress(data))
+    with pytest.raises(ValueError, match=r"packed\.idx\.gz: .* more than a gzip file of \d+ bytes can hold"):
+        digits.read_idx(packed)

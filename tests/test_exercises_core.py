@@ -40,7 +40,39 @@ def test_wrong_shape_exception_and_structure_are_reported():
 
 def test_nan_where_a_number_is_expected_fails():
     result = compare_on_cases("f", lambda x: x * float("nan"), lambda x: x, _cases())
-    assert not result.passed and "largest error inf" in str(result)
+    assert not result.passed and result.max_abs_error == float("inf")
+    assert "Non-finite value in output at index (0, 0): expected " in str(result)
+    assert "got nan (3 NaN or infinite value(s) where the expected value is finite)" in str(result)
+
+
+@pytest.mark.parametrize("wrong", [lambda x: x + 0j, lambda x: x + 1j, lambda x: torch.complex(x, -x)])
+def test_complex_answer_fails_even_when_its_real_part_is_right(wrong):
+    result = compare_on_cases("f", wrong, lambda x: x, _cases())
+    assert not result.passed and "case 1 of 3" in str(result)
+    assert "Wrong type for output: it is complex (complex128); expected real values (float64)" in str(result)
+
+
+def test_infinite_answer_fails_with_a_clear_message():
+    result = compare_on_cases(
+        "f", lambda x: x.clone().index_fill_(1, torch.tensor([2]), float("-inf")), lambda x: x, _cases()
+    )
+    assert (
+        not result.passed
+        and "Non-finite value in output at index (0, 2)" in str(result)
+        and "got -inf" in str(result)
+    )
+
+
+def test_nan_where_the_reference_has_nan_passes():
+    def ref(x):
+        return x / 0 * 0  # all NaN
+
+    assert compare_on_cases("f", ref, ref, _cases()).passed
+
+
+def test_meta_tensor_answer_fails_with_a_clear_message():
+    result = compare_on_cases("f", lambda x: torch.empty_like(x, device="meta"), lambda x: x, _cases())
+    assert not result.passed and "Output is on the meta device" in str(result)
 
 
 def test_student_fn_must_be_callable():

@@ -70,3 +70,19 @@ def test_checker_argument_errors():
         check_lstm_cell(lstm_cell_student, seed="a")
     with pytest.raises(TypeError, match="fn must be callable"):
         check_lstm_cell("lstm")
+
+
+def test_complex_or_non_finite_answers_fail_clearly():
+    def complex_h(*args):
+        h, c = lstm_cell_student(*args)
+        return h + 1e-3j, c  # a wrong answer whose real part is right
+
+    result = check_lstm_cell(complex_h)
+    assert not result.passed and "Wrong type for output 0: it is complex (complex128)" in str(result)
+
+    def nan_c(*args):
+        h, c = lstm_cell_student(*args)
+        return h, c * float("nan")
+
+    result = check_lstm_cell(nan_c)
+    assert not result.passed and "Non-finite value in output 1 at index (0, 0)" in str(result)

@@ -226,3 +226,21 @@ def test_random_confusions_have_absent_classes_and_are_seeded():
     again = _mean_iou_cases(40, 0)
     assert all(torch.equal(x.args[0], y.args[0]) for x, y in zip(cases, again))
     assert all(c.args[0].dtype == torch.int64 for c in cases)
+
+
+def test_complex_box_iou_fails_even_when_its_real_part_is_right():
+    result = check_box_iou(lambda a, b: box_iou(a, b) + 1e-3j)
+    assert not result.passed and "case 1 of 20" in str(result)
+    assert "Wrong type for output: it is complex" in str(result)
+
+
+@pytest.mark.parametrize("make_complex", [lambda m: complex(m, 0.5), lambda m: torch.tensor(m + 0.5j)])
+def test_complex_mean_iou_fails_even_when_its_real_part_is_right(make_complex):
+    def complex_mean(confusion):
+        mean, per_class = mean_iou(confusion)
+        return make_complex(mean), per_class
+
+    result = check_mean_iou(complex_mean)
+    assert not result.passed and "the mean (first element) must be a real number" in str(result)
+    result = check_mean_iou(lambda m: (mean_iou(m)[0], mean_iou(m)[1] + 0j))
+    assert not result.passed and "Wrong type for output 1: it is complex" in str(result)

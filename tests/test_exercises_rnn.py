@@ -106,3 +106,21 @@ def test_checker_argument_errors():
     for bad in (1.5, "0", True):
         with pytest.raises(ValueError, match=f"seed={bad!r} must be an integer"):
             check_bptt(bptt_student_loop, seed=bad)
+
+
+def test_complex_or_non_finite_gradients_fail_clearly():
+    def complex_w_rec(*args):
+        grads = bptt_student_loop(*args)
+        grads["W_rec"] = grads["W_rec"] + 1e-3j  # the real part is right
+        return grads
+
+    result = check_bptt(complex_w_rec)
+    assert not result.passed and 'Wrong type for the gradient "W_rec": it is complex' in str(result)
+
+    def infinite_b(*args):
+        grads = bptt_student_loop(*args)
+        grads["b"] = grads["b"] / 0.0
+        return grads
+
+    result = check_bptt(infinite_b)
+    assert not result.passed and 'Non-finite value in the gradient "b" at index (0,)' in str(result)

@@ -121,3 +121,18 @@ def test_checker_argument_errors(kwargs, error, match):
 def test_checker_rejects_a_non_callable():
     with pytest.raises(TypeError, match="fn must be callable"):
         check_conv_transpose2d("conv_transpose2d")
+
+
+def test_complex_or_wrongly_shaped_answers_fail_clearly():
+    def complex_right(*args, **kwargs):
+        return student_right(*args, **kwargs).to(torch.complex128)  # imaginary part 0: still refused
+
+    result = check_conv_transpose2d(complex_right)
+    assert not result.passed and "case 1 of 20" in str(result)
+    assert "Wrong type for output: it is complex (complex128); expected real values (float64)" in str(result)
+
+    def flattened(*args, **kwargs):
+        return student_right(*args, **kwargs).flatten()
+
+    result = check_conv_transpose2d(flattened)
+    assert not result.passed and "Wrong shape for output: expected (1, 1, 3, 3), got (9,)" in str(result)

@@ -199,3 +199,22 @@ def test_np_rnn_float32_and_generator():
     assert not torch.equal(W, np_rnn_(torch.empty(50, 50), generator=_gen(2)))
     with pytest.raises(ValueError, match=r"tensor has shape \(3, 4\)"):
         np_rnn_(torch.empty(3, 4))
+
+
+@pytest.mark.parametrize("bad", [float("inf"), -float("inf"), float("nan"), True, "0.1", 1j])
+def test_non_finite_or_non_real_slopes_are_refused(bad):
+    for nonlinearity in ("leaky_relu", "relu"):
+        with pytest.raises(ValueError, match=r"param=.* must be a finite real number"):
+            calculate_gain(nonlinearity, bad)
+    for nonlinearity in ("leaky_relu", "relu"):
+        w = torch.ones(3, 4)
+        with pytest.raises(ValueError, match=r"a=.* must be a finite real number"):
+            kaiming_normal_(w, a=bad, nonlinearity=nonlinearity)
+        assert torch.equal(w, torch.ones(3, 4))  # untouched
+
+
+def test_huge_finite_slope_gives_the_limit_not_an_overflow():
+    assert calculate_gain("leaky_relu", 1e200) == pytest.approx(math.sqrt(2) / 1e200, rel=1e-15)
+    assert calculate_gain("leaky_relu", np.float32(0.2)) == pytest.approx(
+        nn.init.calculate_gain("leaky_relu", 0.2), rel=1e-6
+    )

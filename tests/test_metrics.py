@@ -329,3 +329,159 @@ def test_voc_ap_11_point_counts_a_recall_of_exactly_six_tenths():
     assert 6 * 0.1 > 0.6  # the floating-point trap
     # levels 0, 0.1, ..., 0.6 are reached with precision 1: 7 of 11
     assert metrics.voc_ap(recall, precision, use_07_metric=True) == pytest.approx(7 / 11, abs=1e-12)
+
+
+# ------------------------------------------------------------------- impossible values (issue 15)
+
+NAN, INF = float("nan"), float("inf")
+
+
+def test_confusion_matrix_refuses_a_num_classes_whose_matrix_is_too_large():
+    x = torch.zeros(3, dtype=torch.long)
+    assert metrics.confusion_matrix(x, x, 1203).shape == (1203, 1203)  # LVIS: 11 MiB
+    for big in (11586, 10**6, 10**12):  # 11585**2 * 8 bytes is just under 1 GiB
+        with pytest.raises(
+            ValueError, match=rf"num_classes={big} would need .* 1 GiB \(num_classes <= 11585\)"
+        ):
+            metrics.confusion_matrix(x, x, big)
+
+
+@pytest.mark.parametrize(
+    ("recall", "precision", "match"),
+    [
+        ([0.5, 1.5], [1.0, 1.0], r"recall\[1\]=1\.5; expected values in \[0, 1\]"),
+        ([0.5, NAN], [1.0, 1.0], r"recall\[1\]=nan"),
+        ([-0.1, 0.5], [1.0, 1.0], r"recall\[0\]=-0\.1"),
+        ([0.5, 1.0], [1.0, 2.0], r"precision\[1\]=2\.0"),
+        ([0.5, 1.0], [NAN, 1.0], r"precision\[0\]=nan"),
+        ([0.5, 1.0], [1.0, -INF], r"precision\[1\]=-inf"),
+        ([0.5, 1.0, 0.25], [1.0, 1.0, 1.0], r"recall decreases from recall\[1\]=1\.0 to recall\[2\]=0\.25"),
+    ],
+)
+@pytest.mark.parametrize("use_07_metric", [False, True])
+def test_voc_ap_refuses_curves_outside_the_unit_square_or_decreasing_recall(
+    recall, precision, match, use_07_metric
+):
+    with pytest.raises(ValueError, match=match):
+        metrics.voc_ap(torch.tensor(recall), torch.tensor(precision), use_07_metric=use_07_metric)
+
+
+def test_voc_ap_refuses_complex_curves():
+    with pytest.raises(TypeError, match="recall must hold real numbers"):
+        metrics.voc_ap(torch.tensor([0.5 + 1j]), torch.tensor([1.0]))
+
+
+def _one_detection(**change):
+    target = [{"boxes": torch.tensor([_box(0, 0, 10, 10)]), "labels": torch.tensor([1])}]
+    pred = {
+        "boxes": torch.tensor([_box(0, 0, 10, 10)]),
+        "scores": torch.tensor([0.9]),
+        "labels": torch.tensor([1]),
+    }
+    pred.update(change)
+    return [pred], target
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"boxes": torch.tensor([[NAN, NAN, NAN, NAN]])}, r"predictions\[0\]\['boxes'\]\[0\]=.*not finite"),
+        ({"boxes": torch.tensor([[0.0, 0.0, INF, 10.0]])}, r"predictions\[0\]\['boxes'\]\[0\]=.*not finite"),
+        ({"scores": torch.tensor([NAN])}, r"predictions\[0\]\['scores'\]\[0\]=nan; expected finite"),
+        ({"scores": torch.tensor([-INF])}, r"predictions\[0\]\['scores'\]\[0\]=-inf"),
+        (
+            {"labels": torch.tensor([1.7], dtype=torch.float64)},
+            r"predictions\[0\]\['labels'\]\[0\]=1\.7; expected integer class ids",
+        ),
+        ({"labels": torch.tensor([NAN])}, r"predictions\[0\]\['labels'\]\[0\]=nan"),
+    ],
+)
+def test_evaluate_detections_refuses_non_finite_boxes_scores_and_fractional_labels(change, match):
+    preds, targets = _one_detection(**change)
+    with pytest.raises(ValueError, match=match):
+        metrics.evaluate_detections(preds, targets)
+
+
+def test_evaluate_detections_refuses_bad_target_boxes_and_labels():
+    preds, targets = _one_detection()
+    targets[0]["boxes"] = torch.tensor([[0.0, NAN, 10.0, 10.0]])
+    with pytest.raises(ValueError, match=r"targets\[0\]\['boxes'\]\[0\]=.*not finite"):
+        metrics.evaluate_detections(preds, targets)
+    preds, targets = _one_detection()
+    targets[0]["labels"] = torch.tensor([1.5])
+    with pytest.raises(ValueError, match=r"targets\[0\]\['labels'\]\[0\]=1\.5"):
+        metrics.evaluate_detections(preds, targets)
+
+
+def test_evaluate_detections_whole_float_labels_and_class_ids_still_work():
+    preds, targets = _one_detection(labels=torch.tensor([1.0]))
+    out = metrics.evaluate_detections(preds, targets, classes=[np.int64(1), 1.0, torch.tensor(1)])
+    assert out["ap"] == {1: 1.0}
+
+
+@pytest.mark.parametrize(
+    ("classes", "error", "match"),
+    [
+        ("12", TypeError, r"classes='12' must be an iterable of integer class ids"),
+        (b"12", TypeError, r"classes=b'12'"),
+        (5, TypeError, r"classes=5"),
+        ([1, 1.7], ValueError, r"classes\[1\]=1\.7 must be an integer class id"),
+        ([True], ValueError, r"classes\[0\]=True"),
+        (["1"], ValueError, r"classes\[0\]='1'"),
+    ],
+)
+def test_evaluate_detections_refuses_classes_that_are_not_integer_ids(classes, error, match):
+    preds, targets = _one_detection()
+    with pytest.raises(error, match=match):
+        metrics.evaluate_detections(preds, targets, classes=classes)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"boxes": torch.tensor([_box(4, 2, 1, 8)])}, r"image 7: boxes\[0\]=.*has x1 < x0"),
+        ({"boxes": torch.tensor([_box(1, 8, 4, 2)])}, r"image 7: boxes\[0\]=.*has x1 < x0 or y1 < y0"),
+        ({"boxes": torch.tensor([_box(1, 2, NAN, 8)])}, r"image 7: boxes\[0\]=.*not finite"),
+        ({"scores": torch.tensor([INF])}, r"image 7\['scores'\]\[0\]=inf"),
+        ({"labels": torch.tensor([9.5])}, r"image 7\['labels'\]\[0\]=9\.5"),
+    ],
+)
+def test_to_coco_results_refuses_inverted_or_non_finite_boxes(change, match):
+    pred = {
+        "boxes": torch.tensor([_box(1, 2, 4, 8)]),
+        "scores": torch.tensor([0.5]),
+        "labels": torch.tensor([9]),
+    }
+    with pytest.raises(ValueError, match=match):
+        metrics.to_coco_results([7], [{**pred, **change}])
+    with pytest.raises(ValueError, match=r"image_ids\[0\]=7\.5 must be an integer"):
+        metrics.to_coco_results([7.5], [pred])
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (
+            {"bbox": [NAN, NAN, NAN, NAN]},
+            r"results\[0\]\['bbox'\]=\[nan, nan, nan, nan\] must be four finite",
+        ),
+        ({"bbox": [0, 0, INF, 10]}, r"results\[0\]\['bbox'\]=.* must be four finite"),
+        ({"bbox": [0, 0, -10, 10]}, r"results\[0\]\['bbox'\]=.* negative width or height"),
+        ({"bbox": [0, 0, 10]}, r"results\[0\]\['bbox'\]=.* must be four finite"),
+        ({"score": NAN}, r"results\[0\]\['score'\]=nan must be a finite number"),
+        ({"score": "0.9"}, r"results\[0\]\['score'\]='0.9'"),
+    ],
+)
+def test_coco_map_refuses_non_finite_boxes_and_scores(tmp_path, change, match):
+    image_dir, ann_file = synthetic.make_coco_shapes(tmp_path, n_images=3, seed=0)
+    ds = coco.CocoDetection(image_dir, ann_file)
+    ann = ds.coco.dataset["annotations"][1]
+    result = {
+        "image_id": ann["image_id"],
+        "category_id": ann["category_id"],
+        "bbox": ann["bbox"],
+        "score": 1.0,
+    }
+    assert metrics.coco_map(ds, [result])["AP50"] >= 0  # the valid result is evaluated
+    with pytest.raises(ValueError, match=match):
+        metrics.coco_map(ds, [{**result, **change}])

@@ -477,6 +477,24 @@ def test_pascanu_by_hand_and_undefined_terms():
     assert torch.isfinite(g).all()
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("where", ["h", "dz"])
+@pytest.mark.parametrize("detach", [True, False])
+def test_pascanu_propagates_a_nan_sequence_instead_of_dropping_it(activation, where, detach):
+    p = make_problem(5, 3, 2, 4, 2, seed=3, rec_scale=1.2)
+    h, _ = rnn_forward(p["x"], p["h0"], p["W_in"], p["W_rec"], p["b"], p["W_out"], p["b_out"], activation)
+    dz = p["dz"].clone()
+    finite = pascanu_regularizer(h, dz, p["W_rec"], p["W_out"], activation, detach=detach)
+    assert torch.isfinite(finite)
+    if where == "h":
+        h = h.clone()
+        h[2, 1] = float("nan")  # one state of the second sequence
+    else:
+        dz[3, 1] = float("nan")
+    omega = pascanu_regularizer(h, dz, p["W_rec"], p["W_out"], activation, detach=detach)
+    assert torch.isnan(omega)
+
+
 # --------------------------------------------------------------------------------------------- module
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_vanilla_rnn_matches_rnn_forward_and_nn_rnn(activation, device):

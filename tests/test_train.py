@@ -380,3 +380,59 @@ def test_runtime_errors(tmp_path):
             model, loader, loader, nn.MSELoss(), opt, 2, "cpu", checkpoint_path=tmp_path / "c.pt", resume=True,
             monitor="train_loss", progress=False,
         )  # fmt: skip
+
+
+# ------------------------------------------------------------------------- refused runs (issue 15)
+
+
+def test_optimizer_of_another_model_is_refused_before_training():
+    model, loader, _opt = _tiny()
+    other = nn.Linear(1, 1)
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"optimizer \(SGD\) holds none of the model's parameters"):
+        fit(
+            model,
+            loader,
+            None,
+            nn.MSELoss(),
+            torch.optim.SGD(other.parameters(), lr=0.1),
+            1,
+            "cpu",
+            progress=False,
+        )
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_optimizer_holding_part_of_the_model_is_accepted():
+    model = nn.Sequential(nn.Linear(1, 1), nn.Linear(1, 1))  # the first layer frozen on purpose
+    loader = DataLoader(TensorDataset(torch.ones(4, 1), torch.ones(4, 1)), batch_size=4)
+    frozen = model[0].weight.detach().clone()
+    opt = torch.optim.SGD(model[1].parameters(), lr=0.1)
+    fit(model, loader, None, nn.MSELoss(), opt, 1, "cpu", progress=False)
+    assert torch.equal(model[0].weight, frozen)
+
+
+def test_resume_with_fewer_epochs_than_the_checkpoint_is_refused(tmp_path):
+    model, train, val, opt, _ = _setup()
+    path = tmp_path / "c.pt"
+    h = fit(
+        model,
+        train,
+        None,
+        nn.MSELoss(),
+        opt,
+        3,
+        "cpu",
+        monitor="train_loss",
+        checkpoint_path=path,
+        progress=False,
+    )
+    assert h.best_epoch == 3  # the checkpoint is at epoch 3
+    model, train, val, opt, _ = _setup(seed=9)
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"c\.pt'? was written at epoch 3, after more epochs than epochs=1"):
+        fit(
+            model, train, None, nn.MSELoss(), opt, 1, "cpu", monitor="train_loss", checkpoint_path=path,
+            resume=True, progress=False,
+        )  # fmt: skip
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # nothing loaded

@@ -737,3 +737,67 @@ def test_teaching_versions_take_pytorchs_positional_order():
     expected = F.conv_transpose2d(x, weight, None, 2, 0, 1, 2, 2)  # groups=2, dilation=2
     for fn in (conv_transpose2d_scatter, conv_transpose2d_zero_insert):
         torch.testing.assert_close(fn(x, weight, None, 2, 0, 1, 2, 2), expected, atol=TOL, rtol=0)
+
+
+# ------------------------------------------------------------------- unbounded work (issue 15)
+
+_ALL_FOUR = [
+    conv_transpose2d,
+    conv_transpose2d_scatter,
+    conv_transpose2d_zero_insert,
+    conv_transpose2d_col2im,
+]
+
+
+@pytest.mark.parametrize("fn", _ALL_FOUR)
+@pytest.mark.parametrize(
+    ("size", "kwargs", "match"),
+    [
+        (
+            (2, 2),
+            {"stride": 2**40},
+            r"stride=\(1099511627776, 1099511627776\) gives s_h \* s_w = .* output phases",
+        ),
+        ((1, 1), {"stride": (2**40, 1)}, r"stride=\(1099511627776, 1\) gives"),  # a 1x1 input: no big output
+        (
+            (2, 2),
+            {"dilation": 2**40},
+            r"dilation=\(1099511627776, 1099511627776\) makes a canvas of .* 4 GiB",
+        ),
+        (
+            (2, 2),
+            {"dilation": (1, 2**31), "padding": (0, 2**30)},
+            r"dilation=\(1, 2147483648\) makes a canvas",
+        ),
+    ],
+)
+def test_absurd_geometry_is_refused_before_any_work(fn, size, kwargs, match):
+    x = torch.ones(1, 1, *size)
+    w = torch.ones(1, 1, 2, 2)
+    with pytest.raises(ValueError, match=match):
+        fn(x, w, **kwargs)
+
+
+@pytest.mark.parametrize("fn", _ALL_FOUR)
+def test_a_huge_input_times_stride_is_refused_naming_both(fn):
+    x = torch.ones(1, 8, 1000, 1000)
+    with pytest.raises(
+        ValueError, match=r"the input size \(1000, 1000\) with stride=\(256, 1\) makes a canvas"
+    ):
+        fn(x, torch.ones(8, 8, 1, 1), stride=(256, 1))
+
+
+@pytest.mark.parametrize("fn", _ALL_FOUR)
+def test_large_but_bounded_strides_still_work(fn):
+    x = torch.randn(1, 2, 1, 2, dtype=torch.float64)
+    w = torch.randn(2, 3, 2, 3, dtype=torch.float64)
+    kwargs = {"stride": (200, 300), "padding": (0, 1), "dilation": (1, 2)}  # 60000 phases: allowed
+    torch.testing.assert_close(fn(x, w, **kwargs), F.conv_transpose2d(x, w, **kwargs))
+
+
+def test_conv2d_matrix_refuses_a_matrix_above_the_limit():
+    with pytest.raises(
+        ValueError, match=r"input_size=\(100000, 100000\) with stride=\(1, 1\) makes C of shape"
+    ):
+        conv2d_matrix(torch.ones(3, 3), (10**5, 10**5))
+    assert conv2d_matrix(torch.ones(3, 3), (10**5, 3), stride=(10**5, 1)).shape == (1, 3 * 10**5)

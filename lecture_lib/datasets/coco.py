@@ -20,9 +20,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
+import re
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import numpy as np
@@ -394,17 +396,64 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+#: How far (in pixels) a polygon or box coordinate may lie beyond the image border. Real COCO coordinates
+#: reach ``width`` and ``height`` exactly (the border of pixel column ``width - 1`` is at ``width``) and
+#: hand-drawn polygons sometimes overshoot by a fraction of a pixel; anything further is refused, which
+#: also bounds the work pycocotools does to rasterise a polygon.
+_COORD_TOLERANCE = 2.0
+
+
+def _is_finite_number(x: Any) -> bool:
+    return _is_number(x) and math.isfinite(x)
+
+
+def _check_id(value: Any, field: str, path: Path, note: str = "") -> None:
+    if not _is_int(value):
+        raise ValueError(
+            f"{path}: {field}={value!r}{note} must be an integer id (not {type(value).__name__})"
+        )
+
+
+def _check_file_name(name: Any, field: str, path: Path, note: str) -> None:
+    """A relative path that stays inside the image folder: not absolute, no drive, no '..' escaping it."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise ValueError(
+            f"{path}: {field}={name!r}{note} must be a non-empty file name relative to the image folder"
+        )
+    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).anchor:
+        raise ValueError(
+            f"{path}: {field}={name!r}{note} is absolute; expected a name relative to the image folder"
+        )
+    depth = 0
+    for part in re.split(r"[/\\]", name):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                raise ValueError(f"{path}: {field}={name!r}{note} leads outside the image folder ('..')")
+        elif part not in ("", "."):
+            depth += 1
+    if depth == 0:
+        raise ValueError(f"{path}: {field}={name!r}{note} names the image folder itself, not a file in it")
+
+
 # ----------------------------------------------------------------------------------------- the JSON
 
 
 def load_instances(ann_file: str | os.PathLike) -> dict[str, Any]:
-    """Read and validate a COCO instances JSON; every error names the file and the annotation id.
+    """Read and validate a COCO instances JSON; every error names the file, the field and the annotation id.
 
-    Checked: valid JSON with ``images``, ``annotations`` and ``categories`` lists; unique image,
-    category and annotation ids; each annotation's ``image_id`` and ``category_id`` exist; ``bbox`` is four
-    numbers with ``w, h >= 0``; polygons have an even number (>= 6) of coordinates; RLE ``size`` equals the
-    image's ``[height, width]`` and its counts are non-negative and sum to ``h * w``. A missing ``iscrowd``
-    means 0. Returns the parsed dict.
+    Checked: valid JSON with ``images``, ``annotations`` and ``categories`` lists; image, category and
+    annotation ids are integers (not strings or booleans) and unique; each image's ``file_name`` is a
+    relative path that stays inside the image folder (not absolute, no ``..`` leading out of it) and its
+    ``height`` and ``width`` are positive integers; each annotation's ``image_id`` and ``category_id`` are
+    integers that exist; ``bbox`` is four finite numbers with ``w, h >= 0`` inside the image; ``area``, when
+    present, is a finite number ``>= 0``; polygons have an even number (>= 6) of finite coordinates inside
+    the image; RLE ``size`` equals the image's ``[height, width]`` and its counts are non-negative and sum to
+    ``h * w``. "Inside the image" means ``-2 <= x <= width + 2`` (the same for
+    ``y`` and ``height``), a tolerance of 2 pixels: coordinates may equal ``width`` and
+    ``height`` (the far border of the last pixel), and real annotations overshoot by a fraction of a pixel.
+    A NaN, infinite or far-away coordinate would otherwise crash or exhaust memory in pycocotools when the
+    mask is drawn. A missing ``iscrowd`` means 0. Returns the parsed dict.
 
     Taught in: chapter "Pascal VOC and COCO".
     """
@@ -423,32 +472,39 @@ def load_instances(ann_file: str | os.PathLike) -> dict[str, Any]:
             raise ValueError(f"{path}: has no '{key}' list")
 
     images: dict[int, dict] = {}
-    for img in data["images"]:
+    for i, img in enumerate(data["images"]):
         if not isinstance(img, dict) or not all(k in img for k in ("id", "file_name", "height", "width")):
             raise ValueError(f"{path}: image entry {img!r} lacks one of id, file_name, height, width")
+        _check_id(img["id"], f"images[{i}].id", path)
         if img["id"] in images:
             raise ValueError(f"{path}: image id={img['id']} appears twice")
         if not (_is_int(img["height"]) and _is_int(img["width"]) and img["height"] > 0 and img["width"] > 0):
             raise ValueError(
                 f"{path}: image id={img['id']} has height={img['height']!r}, width={img['width']!r}"
             )
+        _check_file_name(img["file_name"], f"images[{i}].file_name", path, f" (image id={img['id']})")
         images[img["id"]] = img
     categories = set()
-    for cat in data["categories"]:
+    for i, cat in enumerate(data["categories"]):
         if not isinstance(cat, dict) or "id" not in cat or "name" not in cat:
             raise ValueError(f"{path}: category entry {cat!r} lacks id or name")
+        _check_id(cat["id"], f"categories[{i}].id", path)
         if cat["id"] in categories:
             raise ValueError(f"{path}: category id={cat['id']} appears twice")
         categories.add(cat["id"])
 
     ann_ids = set()
-    for ann in data["annotations"]:
+    for i, ann in enumerate(data["annotations"]):
         if not isinstance(ann, dict) or "id" not in ann:
             raise ValueError(f"{path}: annotation entry without an id: {str(ann)[:80]}")
+        _check_id(ann["id"], f"annotations[{i}].id", path)
         where = f"{path}: annotation id={ann['id']}"
         if ann["id"] in ann_ids:
             raise ValueError(f"{where} appears twice")
         ann_ids.add(ann["id"])
+        for key in ("image_id", "category_id"):
+            if key in ann:
+                _check_id(ann[key], f"annotations[{i}].{key}", path, f" (annotation id={ann['id']})")
         img = images.get(ann.get("image_id"))
         if img is None:
             raise ValueError(f"{where} refers to image_id={ann.get('image_id')!r}, which is not in 'images'")
@@ -459,16 +515,41 @@ def load_instances(ann_file: str | os.PathLike) -> dict[str, Any]:
         bbox = ann.get("bbox")
         if not (isinstance(bbox, list) and len(bbox) == 4 and all(_is_number(v) for v in bbox)):
             raise ValueError(f"{where} has bbox={bbox!r}; expected [x, y, w, h]")
+        field = f"{path}: annotations[{i}].bbox={bbox!r} (annotation id={ann['id']})"
+        if not all(math.isfinite(v) for v in bbox):
+            raise ValueError(f"{field} must hold finite numbers")
         if bbox[2] < 0 or bbox[3] < 0:
             raise ValueError(f"{where} has bbox={bbox!r} with a negative width or height")
+        x0, y0, x1, y1 = bbox[0], bbox[1], bbox[0] + bbox[2], bbox[1] + bbox[3]
+        if not (_inside(x0, img["width"]) and _inside(x1, img["width"])):
+            raise ValueError(f"{field} spans x from {x0} to {x1}, {_outside(img, 'width')}")
+        if not (_inside(y0, img["height"]) and _inside(y1, img["height"])):
+            raise ValueError(f"{field} spans y from {y0} to {y1}, {_outside(img, 'height')}")
+        if "area" in ann and not (_is_finite_number(ann["area"]) and ann["area"] >= 0):
+            raise ValueError(
+                f"{path}: annotations[{i}].area={ann['area']!r} (annotation id={ann['id']}) must be a finite "
+                "number >= 0 (the mask's pixel count)"
+            )
         ann.setdefault("iscrowd", 0)
-        if ann["iscrowd"] not in (0, 1):
+        if not _is_int(ann["iscrowd"]) or ann["iscrowd"] not in (0, 1):
             raise ValueError(f"{where} has iscrowd={ann['iscrowd']!r}; expected 0 or 1")
-        _check_segmentation(ann.get("segmentation"), img, where)
+        field = f"{path}: annotations[{i}].segmentation"
+        _check_segmentation(ann.get("segmentation"), img, where, field, ann["id"])
     return data
 
 
-def _check_segmentation(seg: Any, img: dict, where: str) -> None:
+def _inside(v: float, size: int) -> bool:
+    return -_COORD_TOLERANCE <= v <= size + _COORD_TOLERANCE
+
+
+def _outside(img: dict, side: str) -> str:
+    return (
+        f"outside image id={img['id']} ({side} {img[side]}; coordinates must lie in "
+        f"[{-_COORD_TOLERANCE:g}, {img[side] + _COORD_TOLERANCE:g}], a tolerance of {_COORD_TOLERANCE:g} px)"
+    )
+
+
+def _check_segmentation(seg: Any, img: dict, where: str, field: str, ann_id: int) -> None:
     if isinstance(seg, list):
         if not seg:
             raise ValueError(f"{where} has an empty polygon list")
@@ -480,6 +561,15 @@ def _check_segmentation(seg: Any, img: dict, where: str) -> None:
                     f"{where}: polygon {k} has {len(poly)} coordinates; expected an even number >= 6 "
                     "(at least three (x, y) points)"
                 )
+            for j, v in enumerate(poly):
+                side = "width" if j % 2 == 0 else "height"
+                if not math.isfinite(v):
+                    raise ValueError(f"{field}[{k}][{j}]={v!r} (annotation id={ann_id}) must be finite")
+                if not _inside(v, img[side]):
+                    raise ValueError(
+                        f"{field}[{k}][{j}]={v!r} (annotation id={ann_id}), "
+                        f"{'an x' if side == 'width' else 'a y'} coordinate, lies {_outside(img, side)}"
+                    )
     elif isinstance(seg, dict):
         try:
             h, w, _ = _rle_runs(seg)

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import functools
 import gzip
+import math
 import os
 import struct
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 import numpy as np
@@ -145,6 +147,14 @@ def load_digits_28(
 # ------------------------------------------------------------------------------------------ MNIST IDX
 
 
+#: The most data :func:`read_idx` accepts from one file: 4 GiB (MNIST's training images take 47 MB, EMNIST's
+#: largest file 0.55 GB). The sizes in the header are checked against it before anything is read.
+_IDX_MAX_BYTES = 2**32
+#: Deflate expands at most 1032:1, so a gzip file of n bytes holds at most 1032 n bytes of data.
+_DEFLATE_MAX_RATIO = 1032
+_IDX_CHUNK = 2**24  # data are read 16 MiB at a time: memory grows with what is there, not what is promised
+
+
 def read_idx(path: str | os.PathLike) -> torch.Tensor:
     """Read an IDX file (the MNIST format), raw or gzip-compressed (detected from its first bytes).
 
@@ -154,44 +164,96 @@ def read_idx(path: str | os.PathLike) -> torch.Tensor:
     file when the magic number is wrong, the data are shorter (truncated) or longer than the sizes say, or
     the gzip stream is broken.
 
+    The header is read and checked first, the data after it, so a bad file costs no more than its header
+    promises: the data the sizes imply must fit in 4 GiB, must equal what a raw file holds after its header
+    (compared with the file's size, before reading), and must not exceed what deflate's 1032:1 maximum ratio
+    allows a gzip file of that size; a gzip stream is decompressed only up to the promised size (plus one
+    block to see whether more follows).
+
     Taught in: chapter "Autoencoders".
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        f = open(path, "rb")
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: IDX file does not exist") from None
-    if raw[:2] == b"\x1f\x8b":
+    with f:
+        compressed = f.read(2) == b"\x1f\x8b"
+        f.seek(0)
+        stat = os.fstat(f.fileno())
+        on_disk = stat.st_size if S_ISREG(stat.st_mode) else None
+        if not compressed:
+            return _read_idx_stream(f, path, compressed, on_disk)
         try:
-            raw = gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=f, mode="rb") as stream:
+                return _read_idx_stream(stream, path, compressed, on_disk)
         except (EOFError, OSError, zlib.error) as exc:
             raise ValueError(f"{path}: broken or truncated gzip stream ({exc})") from exc
-    if len(raw) < 4:
-        raise ValueError(f"{path}: truncated IDX file ({len(raw)} bytes, the magic number alone takes 4)")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES or raw[3] == 0:
+
+
+def _read_up_to(stream: Any, n: int) -> bytes:
+    """At most ``n`` bytes from ``stream``, fewer at its end, in chunks (no n-byte buffer up front)."""
+    parts, got = [], 0
+    while got < n:
+        part = stream.read(min(_IDX_CHUNK, n - got))
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
+def _read_idx_stream(stream: Any, path: Path, compressed: bool, on_disk: int | None) -> torch.Tensor:
+    magic = stream.read(4)
+    if len(magic) < 4:
+        raise ValueError(f"{path}: truncated IDX file ({len(magic)} bytes, the magic number alone takes 4)")
+    if magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_TYPES or magic[3] == 0:
         raise ValueError(
-            f"{path}: not an IDX file (magic bytes {raw[:4].hex(' ')}; expected 00 00 <type in "
+            f"{path}: not an IDX file (magic bytes {magic.hex(' ')}; expected 00 00 <type in "
             f"{[hex(t) for t in _IDX_TYPES]}> <ndim >= 1>)"
         )
-    np_dtype, torch_dtype = _IDX_TYPES[raw[2]]
-    ndim = raw[3]
+    np_dtype, torch_dtype = _IDX_TYPES[magic[2]]
+    ndim = magic[3]
     header = 4 + 4 * ndim
-    if len(raw) < header:
+    sizes = stream.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise ValueError(
-            f"{path}: truncated IDX file (header of {ndim} sizes needs {header} bytes, has {len(raw)})"
+            f"{path}: truncated IDX file (header of {ndim} sizes needs {header} bytes, has {4 + len(sizes)})"
         )
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
-    expected = int(np.prod(dims, dtype=np.int64)) * np.dtype(np_dtype).itemsize
-    actual = len(raw) - header
-    if actual < expected:
+    dims = struct.unpack(f">{ndim}I", sizes)
+    expected = math.prod(dims) * np.dtype(np_dtype).itemsize  # Python ints: no overflow
+    if expected > _IDX_MAX_BYTES:
         raise ValueError(
-            f"{path}: truncated IDX file: sizes {dims} need {expected} bytes of data, found {actual}"
+            f"{path}: IDX header sizes {dims} promise {expected} bytes of data, more than the 4 GiB "
+            f"({_IDX_MAX_BYTES} bytes) read_idx accepts; the header is corrupt"
         )
-    if actual > expected:
+    if on_disk is not None and not compressed:
+        actual = on_disk - header
+        if actual < expected:
+            raise ValueError(
+                f"{path}: truncated IDX file: sizes {dims} need {expected} bytes of data, found {actual}"
+            )
+        if actual > expected:
+            raise ValueError(
+                f"{path}: IDX file has {actual - expected} bytes after the {expected} promised by sizes {dims}"
+            )
+    if on_disk is not None and compressed and header + expected > _DEFLATE_MAX_RATIO * on_disk + 1024:
         raise ValueError(
-            f"{path}: IDX file has {actual - expected} bytes after the {expected} promised by sizes {dims}"
+            f"{path}: IDX header sizes {dims} promise {expected} bytes of data, more than a gzip file of "
+            f"{on_disk} bytes can hold (deflate expands at most {_DEFLATE_MAX_RATIO}:1); the header is corrupt"
         )
-    array = np.frombuffer(raw, dtype=np_dtype, offset=header).reshape(dims)
+    raw = _read_up_to(stream, expected)
+    if len(raw) < expected:
+        raise ValueError(
+            f"{path}: truncated IDX file: sizes {dims} need {expected} bytes of data, found {len(raw)}"
+        )
+    extra = len(_read_up_to(stream, _IDX_CHUNK))
+    if extra:
+        more = "at least " if extra == _IDX_CHUNK else ""
+        raise ValueError(
+            f"{path}: IDX file has {more}{extra} bytes after the {expected} promised by sizes {dims}"
+        )
+    array = np.frombuffer(raw, dtype=np_dtype).reshape(dims)
     return torch.from_numpy(array.astype(np.dtype(np_dtype).newbyteorder("="))).to(torch_dtype)
 
 

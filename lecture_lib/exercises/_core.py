@@ -100,7 +100,9 @@ def compare_on_cases(
     """Call ``student_fn`` and ``reference_fn`` on every case; stop at the first disagreement.
 
     Outputs may be a tensor or a (nested) tuple/list/dict of tensors; they must match in structure,
-    shape and values (``torch.allclose`` with ``atol`` and ``rtol``).
+    shape and values (``torch.allclose`` with ``atol`` and ``rtol``). A complex output where the reference
+    is real fails (its imaginary part is not dropped), so does a tensor with no values (the ``meta`` device)
+    and a NaN or infinity where the reference is finite; each with a message that says so.
 
     Used by: the exercise checkers of every chapter.
     """
@@ -127,7 +129,29 @@ def compare_on_cases(
             if tuple(g.shape) != tuple(e.shape):
                 msg = f"{header}\nWrong shape for {label}: expected {tuple(e.shape)}, got {tuple(g.shape)}."
                 return CheckResult(name, False, len(cases), msg, case)
+            if g.is_complex() and not e.is_complex():
+                msg = (
+                    f"{header}\nWrong type for {label}: it is complex ({str(g.dtype).replace('torch.', '')}); "
+                    f"expected real values ({str(e.dtype).replace('torch.', '')}). A complex answer is not "
+                    "accepted, even when its real part is right."
+                )
+                return CheckResult(name, False, len(cases), msg, case)
+            if g.device.type == "meta":
+                msg = f"{header}\n{label.capitalize()} is on the meta device: a shape without values."
+                return CheckResult(name, False, len(cases), msg, case)
             g64, e64 = g.detach().to("cpu", torch.float64), e.detach().to("cpu", torch.float64)
+            non_finite = ~torch.isfinite(g64) & torch.isfinite(e64)
+            if non_finite.any():
+                worst = int(non_finite.flatten().nonzero()[0, 0])
+                index = (
+                    tuple(int(v) for v in torch.unravel_index(torch.tensor(worst), e.shape)) if e.ndim else ()
+                )
+                msg = (
+                    f"{header}\nNon-finite value in {label} at index {index}: expected "
+                    f"{float(e64.flatten()[worst]):.6g}, got {float(g64.flatten()[worst])} "
+                    f"({int(non_finite.sum())} NaN or infinite value(s) where the expected value is finite)."
+                )
+                return CheckResult(name, False, len(cases), msg, case, float("inf"))
             if not torch.allclose(g64, e64, atol=atol, rtol=rtol, equal_nan=True):
                 err = (g64 - e64).abs()
                 err = torch.where(torch.isnan(err), torch.full_like(err, float("inf")), err)

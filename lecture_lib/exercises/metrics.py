@@ -6,6 +6,7 @@ and "Segmentation" (its IoU and mean IoU exercises).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -157,6 +158,10 @@ def _as_mean_and_per_class(out: Any) -> tuple[torch.Tensor, torch.Tensor]:
         raise TypeError(
             f"the mean (first element) must be one number, got a tensor of shape {tuple(mean.shape)}"
         )
+    if (isinstance(mean, numbers.Complex) and not isinstance(mean, numbers.Real)) or (
+        isinstance(mean, torch.Tensor) and mean.is_complex()
+    ):
+        raise TypeError(f"the mean (first element) must be a real number, got the complex value {mean}")
     mean = torch.as_tensor(float(mean), dtype=torch.float64)
     return mean, torch.as_tensor(per_class)
 

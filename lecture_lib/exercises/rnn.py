@@ -87,6 +87,6 @@ def check_bptt(fn: Callable[..., dict[str, torch.Tensor]], n_cases: int = 10, se
     # compare_on_cases numbers a dict's tensors in sorted key order; name the gradient instead
     order = sorted(_KEYS)
     result.message = re.sub(
-        r"output (\d+):", lambda m: f'the gradient "{order[int(m.group(1))]}":', result.message
+        r"\boutput (\d+)\b", lambda m: f'the gradient "{order[int(m.group(1))]}"', result.message
     )
     return result
