@@ -62,7 +62,7 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-# Execute every chapter under every numerical path and record which printed numbers move (about 25 min).
+# Execute every chapter under every numerical path and record which printed numbers move (about 45 min).
 spread: $(STAMP)
 	$(BIN)/python benchmarks/numerical_spread.py
 

@@ -9,7 +9,7 @@ chapter, every output line that changed and what it became under which path: the
 Writes `benchmarks/results/spread/spread.json` and `benchmarks/results/spread/README.md`.
 
 Usage: `python benchmarks/numerical_spread.py [--paths NAME ...] [--chapters book/x.ipynb ...] [--jobs 2]`
-(about 25 minutes for every chapter under every path on 2 cores).
+(about 45 minutes for every chapter under every path on 2 cores).
 """
 
 from __future__ import annotations
@@ -232,6 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters", nargs="+", type=Path, help="default: every chapter in _toc.yml")
     parser.add_argument("--jobs", type=int, default=2, help="chapters executed at once (default 2)")
     parser.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the other chapters of an earlier spread.json in --output (same paths) and replace these",
+    )
+    parser.add_argument(
         "--output", type=Path, default=RESULTS, help=f"folder for the results (default {RESULTS})"
     )
     parser.add_argument(
@@ -250,12 +255,29 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.timezone.utc)
     with tempfile.TemporaryDirectory() as tmp:
         report = measure(chapters, path_names, args.jobs, Path(tmp))
+    date = started.strftime("%Y-%m-%d %H:%M UTC")
+    for per_path in report.values():
+        for entry in per_path.values():
+            entry["date"] = date
     result = {
-        "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "date": date,
         "machine": machine_description(torch.device("cpu")),
         "paths": {n: numerical_paths.PATHS[n] for n in path_names},
         "chapters": report,
     }
+    earlier = args.output / "spread.json"
+    if args.update and earlier.exists():
+        old = json.loads(earlier.read_text())
+        if old["paths"] != result["paths"]:
+            raise SystemExit(f"{earlier} was measured under other paths; run without --update")
+        merged = {c: old["chapters"][c] for c in old["chapters"] if c not in report}
+        merged.update(report)
+        order = [c.stem for c in execute_notebooks.chapters_in_toc()]
+        result["chapters"] = {
+            c: merged[c] for c in sorted(merged, key=lambda c: order.index(c) if c in order else 99)
+        }
+        dates = sorted({e["date"] for per_path in merged.values() for e in per_path.values() if "date" in e})
+        result["date"] = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "spread.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.output / "README.md").write_text(markdown(result))
