@@ -22,6 +22,8 @@ from typing import Any
 
 import torch
 
+from ._validate import check_bool, check_int, check_real, check_same_device, check_tensor, describe
+
 __all__ = [
     "COCO_STAT_NAMES",
     "box_iou",
@@ -50,14 +52,20 @@ COCO_STAT_NAMES = (
 )
 
 
+def _no_meta(name: str, x: torch.Tensor) -> None:
+    if x.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device (shapes only, no values); got {describe(x)}")
+
+
 def _check_box_tensor(boxes: Any, name: str) -> None:
-    if not isinstance(boxes, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(boxes).__name__}")
-    if boxes.ndim != 2 or boxes.shape[1] != 4 or not boxes.is_floating_point():
+    check_tensor(name, boxes)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
         raise ValueError(
             f"{name} must be a floating-point tensor of shape (N, 4), got shape {tuple(boxes.shape)} "
             f"and dtype {boxes.dtype}"
         )
+    check_tensor(name, boxes, dtype="floating")
+    _no_meta(name, boxes)
     finite = torch.isfinite(boxes).all(dim=1)
     if not finite.all():
         k = int((~finite).nonzero()[0, 0])
@@ -74,11 +82,19 @@ def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
     Shapes: ``(N, 4) x (M, 4) -> (N, M)``, xyxy boxes. Formula: with
     ``w = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))`` and ``h`` likewise,
     ``IoU = w h / (area(a) + area(b) - w h)``. Two boxes of zero area give 0/0 = NaN, as in torchvision.
+    Both tensors must be on one device; float16 and bfloat16 boxes are computed in float32 (their areas
+    would overflow above 65504 square pixels) and the result is returned in the inputs' dtype.
 
     Taught in: chapter "Pascal VOC and COCO".
     """
+    check_tensor("boxes1", boxes1)
+    check_tensor("boxes2", boxes2)
+    check_same_device(boxes1=boxes1, boxes2=boxes2)
     _check_box_tensor(boxes1, "boxes1")
     _check_box_tensor(boxes2, "boxes2")
+    dtype = torch.promote_types(boxes1.dtype, boxes2.dtype)
+    if dtype in (torch.float16, torch.bfloat16):
+        return box_iou(boxes1.float(), boxes2.float()).to(dtype)
     area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])  # (N,)
     area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])  # (M,)
     top_left = torch.maximum(boxes1[:, None, :2], boxes2[None, :, :2])  # (N, M, 2)
@@ -108,8 +124,8 @@ def confusion_matrix(
 
     Taught in: chapter "Segmentation".
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes={num_classes!r} must be a positive integer")
+    num_classes = check_int("num_classes", num_classes, minimum=1)
+    ignore_index = check_int("ignore_index", ignore_index, allow_none=True)
     if num_classes**2 * 8 > _CONFUSION_MAX_BYTES:
         raise ValueError(
             f"num_classes={num_classes} would need a {num_classes} x {num_classes} int64 matrix of "
@@ -121,6 +137,8 @@ def confusion_matrix(
             raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
         if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
             raise TypeError(f"{name} must hold integer class indices, got dtype {x.dtype}")
+    check_same_device(pred=pred, target=target)
+    _no_meta("pred", pred)
     if pred.shape != target.shape:
         raise ValueError(
             f"pred shape {tuple(pred.shape)} differs from target shape {tuple(target.shape)}; pass class "
@@ -147,6 +165,8 @@ def _check_confusion(confusion: Any) -> None:
         raise TypeError(f"confusion must be a torch.Tensor, got {type(confusion).__name__}")
     if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1]:
         raise ValueError(f"confusion must be a square (C, C) matrix, got shape {tuple(confusion.shape)}")
+    check_tensor("confusion", confusion, dtype="real", finite=True)
+    _no_meta("confusion", confusion)
     if (confusion < 0).any():
         raise ValueError("confusion has negative entries; expected pixel counts")
 
@@ -191,18 +211,25 @@ def voc_ap(recall: torch.Tensor, precision: torch.Tensor, use_07_metric: bool = 
     non-increasing from the right (``p_i = max_{j >= i} p_j``), then sum ``(r_{i+1} - r_i) p_{i+1}`` over
     the points where recall changes: the exact area under the interpolated curve.
 
-    Both curves must hold real numbers in ``[0, 1]`` (no NaN) and ``recall`` must be non-decreasing (it is
-    a cumulative count of true positives over the number of positives); anything else raises ``ValueError``.
+    Both curves must be floating tensors on one device holding real numbers in ``[0, 1]`` (no NaN), and
+    ``recall`` must be non-decreasing (it is a cumulative count of true positives over the number of
+    positives); anything else raises ``ValueError`` (``TypeError`` for a non-floating dtype).
 
     Taught in: chapter "Pascal VOC and COCO".
     """
+    use_07_metric = check_bool("use_07_metric", use_07_metric)
     for name, x in (("recall", recall), ("precision", precision)):
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
         if x.ndim != 1:
             raise ValueError(f"{name} must be 1-D, got shape {tuple(x.shape)}")
-        if x.is_complex() or x.dtype == torch.bool:
-            raise TypeError(f"{name} must hold real numbers in [0, 1], got dtype {x.dtype}")
+        if not x.is_floating_point():
+            raise TypeError(
+                f"{name} must hold real numbers in [0, 1] (a floating dtype), got dtype {x.dtype}"
+            )
+    check_same_device(recall=recall, precision=precision)
+    for name, x in (("recall", recall), ("precision", precision)):
+        _no_meta(name, x)
         bad = ~((x >= 0) & (x <= 1))  # NaN fails both comparisons
         if bad.any():
             k = int(bad.nonzero()[0, 0])
@@ -235,10 +262,26 @@ def voc_ap(recall: torch.Tensor, precision: torch.Tensor, use_07_metric: bool = 
 
 
 def _get(entry: Mapping[str, Any], key: str, where: str) -> torch.Tensor:
-    if not isinstance(entry, Mapping) or key not in entry:
+    """``entry[key]`` as a tensor of real numbers (not on the meta device)."""
+    if not isinstance(entry, Mapping):
+        raise TypeError(
+            f"{where} must be a dict with 'boxes', 'labels' (and 'scores'), not {describe(entry)}"
+        )
+    if key not in entry:
         raise ValueError(f"{where} has no {key!r}")
     value = entry[key]
-    return value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+    if not isinstance(value, torch.Tensor):
+        try:
+            value = torch.as_tensor(value)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(
+                f"{where}[{key!r}]={describe(value)} must be a tensor (or a list) of numbers"
+            ) from None
+    if value.is_complex():
+        raise TypeError(f"{where}[{key!r}] must hold real numbers, got dtype {value.dtype}")
+    if value.device.type == "meta":
+        raise ValueError(f"{where}[{key!r}] is on the meta device (shapes only, no values)")
+    return value
 
 
 def _scores(entry: Mapping[str, Any], where: str) -> torch.Tensor:
@@ -266,7 +309,7 @@ def _labels(entry: Mapping[str, Any], where: str) -> torch.Tensor:
     return labels.long()
 
 
-def _class_id(c: Any, name: str) -> int:
+def _class_id(c: Any, name: str, what: str = "class id") -> int:
     """An integer class id: an int, a NumPy integer, a one-element tensor or a float holding a whole number."""
     if isinstance(c, torch.Tensor) and c.numel() == 1:
         c = c.item()
@@ -274,16 +317,33 @@ def _class_id(c: Any, name: str) -> int:
         return int(c)
     if isinstance(c, numbers.Real) and not isinstance(c, bool) and math.isfinite(c) and float(c).is_integer():
         return int(c)
-    raise ValueError(f"{name}={c!r} must be an integer class id")
+    raise ValueError(f"{name}={c!r} must be an integer {what}")
 
 
 def _is_real(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
+def _difficult(entry: Mapping[str, Any], where: str) -> torch.Tensor:
+    """``entry["difficult"]`` flattened as bool; only bools or the numbers 0 and 1 (0.5 is refused)."""
+    flags = _get(entry, "difficult", where).reshape(-1)
+    if flags.dtype != torch.bool and not ((flags == 0) | (flags == 1)).all():
+        raise ValueError(f"{where}['difficult'] must hold bools (or 0 and 1), got {flags.tolist()[:8]}")
+    return flags.bool()
+
+
+def _check_entries(name: str, entries: Any) -> None:
+    """A list (or tuple) of per-image dicts: not a dict, a string or a tensor."""
+    if isinstance(entries, str | bytes | Mapping | torch.Tensor) or not isinstance(entries, Sequence):
+        raise TypeError(f"{name}={describe(entries)} must be a list with one dict per image")
+
+
 def _boxes(entry: Mapping[str, Any], where: str) -> torch.Tensor:
     """``entry["boxes"]`` as float64 (K, 4); an empty value is (0, 4), any other shape raises."""
-    boxes = _get(entry, "boxes", where).to(torch.float64)
+    boxes = _get(entry, "boxes", where)
+    if boxes.dtype == torch.bool:
+        raise TypeError(f"{where}['boxes'] must hold coordinates, got dtype {boxes.dtype}")
+    boxes = boxes.to(torch.float64)
     if boxes.numel() == 0:
         return boxes.reshape(0, 4)
     if boxes.dim() != 2 or boxes.shape[1] != 4:
@@ -310,26 +370,27 @@ def evaluate_detections(
     cumTP / (cumTP + cumFP)``, AP by :func:`voc_ap`.
 
     Boxes and scores must be finite, labels whole numbers (a float label 1.7 is refused, not truncated).
-    ``classes`` (an iterable of integer ids, not a string) defaults to every label in ``targets``. A class with no non-difficult box has AP NaN and is
-    left out of the mean. Returns ``{"ap": {c: float}, "map": float, "recall": {c: tensor},
+    ``classes`` (an iterable of integer ids, not a string) defaults to every label in ``targets``. A class
+    with no non-difficult box has AP NaN and is left out of the mean. ``difficult`` flags must be bools (or
+    0 and 1); ``predictions`` and ``targets`` lists of dicts, one per image. Returns ``{"ap": {c: float}, "map": float, "recall": {c: tensor},
     "precision": {c: tensor}, "npos": {c: int}}``.
 
     Taught in: chapter "Pascal VOC and COCO".
     """
+    _check_entries("predictions", predictions)
+    _check_entries("targets", targets)
     if len(predictions) != len(targets):
         raise ValueError(f"predictions has {len(predictions)} images but targets has {len(targets)}")
-    if (
-        isinstance(iou_threshold, bool)
-        or not isinstance(iou_threshold, int | float)
-        or not 0 < iou_threshold <= 1
-    ):
+    iou_threshold = check_real("iou_threshold", iou_threshold)
+    if not 0 < iou_threshold <= 1:
         raise ValueError(f"iou_threshold={iou_threshold!r} must be a number in (0, 1]")
+    use_07_metric = check_bool("use_07_metric", use_07_metric)
     gts, dets = [], []
     for i, (pred, tgt) in enumerate(zip(predictions, targets)):
         g_boxes = _boxes(tgt, f"targets[{i}]")
         g_labels = _labels(tgt, f"targets[{i}]")
         g_diff = (
-            _get(tgt, "difficult", f"targets[{i}]").reshape(-1).bool()
+            _difficult(tgt, f"targets[{i}]")
             if "difficult" in tgt
             else torch.zeros(len(g_labels), dtype=torch.bool)
         )
@@ -408,6 +469,10 @@ def to_coco_results(
 
     Taught in: chapter "Pascal VOC and COCO".
     """
+    if isinstance(image_ids, str | bytes | Mapping) or not isinstance(image_ids, Sequence | torch.Tensor):
+        raise TypeError(f"image_ids={describe(image_ids)} must be a list of integer image ids")
+    _check_entries("predictions", predictions)
+    masks = check_bool("masks", masks)
     if len(image_ids) != len(predictions):
         raise ValueError(f"image_ids has {len(image_ids)} entries but predictions has {len(predictions)}")
     if masks:
@@ -415,8 +480,8 @@ def to_coco_results(
         from pycocotools import mask as mask_utils
     results = []
     for n, (image_id, pred) in enumerate(zip(image_ids, predictions)):
-        image_id = _class_id(image_id, f"image_ids[{n}]")
-        where = f"the prediction of image {image_id}"
+        image_id = _class_id(image_id, f"image_ids[{n}]", "image id")
+        where = f"predictions[{n}] for image {image_id}"
         boxes = _boxes(pred, where)
         _check_box_tensor(boxes, f"{where}: boxes")
         scores = _scores(pred, where)
@@ -426,6 +491,8 @@ def to_coco_results(
         if seg is not None:
             if seg.dtype != torch.bool:
                 raise TypeError(f"{where}: masks must be a bool tensor (D, H, W), got {seg.dtype}")
+            if seg.dim() != 3 and seg.numel() > 0:
+                raise ValueError(f"{where}: masks must have shape (D, H, W), got {tuple(seg.shape)}")
             counts["masks"] = 0 if seg.dim() == 0 else len(seg)
         if len(set(counts.values())) != 1:
             raise ValueError(
@@ -480,14 +547,23 @@ def coco_map(coco_gt: Any, results: Sequence[Mapping[str, Any]], iou_type: str =
         raise TypeError(
             f"coco_gt must be a COCO object, a CocoDetection or a path, got {type(coco_gt).__name__}"
         )
+    _check_entries("results", results)
     if len(results) == 0:
         raise ValueError("results is empty; pycocotools cannot evaluate an empty result list (AP would be 0)")
     known = set(coco_gt.getImgIds())
+    categories = set(coco_gt.getCatIds())
     for k, r in enumerate(results):
         if not isinstance(r, Mapping):
             raise TypeError(f"results[{k}] must be a dict (see to_coco_results), got {type(r).__name__}")
-        if r.get("image_id") not in known:
-            raise ValueError(f"a result has image_id={r.get('image_id')!r}, which is not in the ground truth")
+        image_id = r.get("image_id")
+        if not _is_real(image_id) or image_id not in known:
+            raise ValueError(f"results[{k}] has image_id={image_id!r}, which is not in the ground truth")
+        category_id = r.get("category_id")
+        if not _is_real(category_id) or category_id not in categories:
+            raise ValueError(
+                f"results[{k}] has category_id={category_id!r}, which is not a category of the ground truth "
+                f"(pycocotools would ignore the result); known ids: {sorted(categories)[:10]}"
+            )
         score = r.get("score")
         if not _is_real(score) or not math.isfinite(score):
             raise ValueError(f"results[{k}]['score']={score!r} must be a finite number")

@@ -219,7 +219,7 @@ def test_evaluate_detections_errors():
         metrics.evaluate_detections([{}], [{}])
     with pytest.raises(ValueError, match="iou_threshold="):
         metrics.evaluate_detections([], [], iou_threshold=0)
-    with pytest.raises(ValueError, match="iou_threshold=True"):
+    with pytest.raises(TypeError, match="iou_threshold=True"):  # a bool is the wrong kind of value
         metrics.evaluate_detections([], [], iou_threshold=True)
     boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0]] * 5)
     gt = [{"boxes": boxes[:1], "labels": torch.tensor([1])}]
@@ -485,3 +485,120 @@ def test_coco_map_refuses_non_finite_boxes_and_scores(tmp_path, change, match):
     assert metrics.coco_map(ds, [result])["AP50"] >= 0  # the valid result is evaluated
     with pytest.raises(ValueError, match=match):
         metrics.coco_map(ds, [{**result, **change}])
+
+
+# --------------------------------------------------------------- bad arguments refused by name (issue 15)
+
+
+def test_box_iou_refuses_a_meta_tensor_among_cpu_ones_and_non_floating_boxes():
+    good = torch.tensor([[0.0, 0.0, 1.0, 1.0]])
+    with pytest.raises(ValueError, match="boxes1 on meta, boxes2 on cpu"):
+        metrics.box_iou(good.to("meta"), good)
+    with pytest.raises(TypeError, match="boxes2 must have a floating dtype"):
+        metrics.box_iou(good, good.long())
+
+
+def test_box_iou_computes_half_precision_boxes_in_float32():
+    a = torch.tensor([[0.0, 0.0, 400.0, 400.0]])  # area 160000: inf in float16
+    b = torch.tensor([[0.0, 0.0, 400.0, 200.0]])
+    iou = metrics.box_iou(a.half(), b.half())
+    assert iou.dtype == torch.float16 and float(iou) == pytest.approx(0.5)
+    assert metrics.box_iou(a.bfloat16(), b.bfloat16()).dtype == torch.bfloat16
+
+
+def test_confusion_matrix_refuses_a_bad_ignore_index_and_mixed_devices():
+    t = torch.zeros(2, 2, dtype=torch.int64)
+    with pytest.raises(TypeError, match="ignore_index='255' must be an int or None"):
+        metrics.confusion_matrix(t, t, 3, ignore_index="255")
+    with pytest.raises(TypeError, match="ignore_index=True"):
+        metrics.confusion_matrix(t, t, 3, ignore_index=True)
+    with pytest.raises(TypeError, match="num_classes=2.5 must be an int"):
+        metrics.confusion_matrix(t, t, 2.5)
+    with pytest.raises(ValueError, match="pred on meta, target on cpu"):
+        metrics.confusion_matrix(t.to("meta"), t, 3)
+
+
+@pytest.mark.parametrize("fn", [metrics.mean_iou, metrics.pixel_accuracy])
+def test_mean_iou_and_pixel_accuracy_refuse_nan_complex_and_meta(fn):
+    with pytest.raises(ValueError, match="confusion contains NaN"):
+        fn(torch.tensor([[1.0, NAN], [0.0, 1.0]]))
+    with pytest.raises(TypeError, match="confusion must have a real"):
+        fn(torch.eye(2, dtype=torch.complex64))
+    with pytest.raises(TypeError, match="confusion must have a real"):
+        fn(torch.eye(2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="confusion is on the meta device"):
+        fn(torch.eye(2).to("meta"))
+
+
+def test_voc_ap_refuses_integer_curves_string_flags_and_mixed_devices():
+    r, p = torch.tensor([0.5, 1.0]), torch.tensor([1.0, 0.5])
+    with pytest.raises(TypeError, match="recall must hold real numbers .*int64"):
+        metrics.voc_ap(r.long(), p)
+    with pytest.raises(TypeError, match="use_07_metric='False' must be a bool"):
+        metrics.voc_ap(r, p, use_07_metric="False")
+    with pytest.raises(ValueError, match="recall on cpu, precision on meta"):
+        metrics.voc_ap(r, p.to("meta"))
+    assert metrics.voc_ap(r.half(), p.half()) == pytest.approx(metrics.voc_ap(r, p))
+
+
+def test_evaluate_detections_refuses_bad_containers_flags_and_difficult_values():
+    preds, targets = _one_detection()
+    with pytest.raises(TypeError, match="predictions=None must be a list"):
+        metrics.evaluate_detections(None, targets)
+    with pytest.raises(TypeError, match="targets=.* must be a list"):
+        metrics.evaluate_detections(preds, targets[0])
+    with pytest.raises(TypeError, match=r"predictions\[0\] must be a dict"):
+        metrics.evaluate_detections([3], targets)
+    with pytest.raises(TypeError, match="use_07_metric='True' must be a bool"):
+        metrics.evaluate_detections(preds, targets, use_07_metric="True")
+    with pytest.raises(TypeError, match=r"iou_threshold='0\.5' must be a real number"):
+        metrics.evaluate_detections(preds, targets, iou_threshold="0.5")
+    with pytest.raises(TypeError, match=r"predictions\[0\]\['boxes'\] must hold real numbers"):
+        metrics.evaluate_detections([{**preds[0], "boxes": preds[0]["boxes"].to(torch.complex64)}], targets)
+    with pytest.raises(TypeError, match=r"predictions\[0\]\['scores'\]=\['high'\] must be a tensor"):
+        metrics.evaluate_detections([{**preds[0], "scores": ["high"]}], targets)
+    with pytest.raises(ValueError, match=r"predictions\[0\]\['boxes'\] is on the meta device"):
+        metrics.evaluate_detections([{**preds[0], "boxes": preds[0]["boxes"].to("meta")}], targets)
+    with pytest.raises(ValueError, match=r"targets\[0\]\['difficult'\] must hold bools"):
+        metrics.evaluate_detections(preds, [{**targets[0], "difficult": torch.tensor([0.5])}])
+    # 0/1 integer flags stay valid
+    assert metrics.evaluate_detections(preds, [{**targets[0], "difficult": torch.tensor([0])}])["ap"] == {
+        1: 1.0
+    }
+
+
+def test_to_coco_results_refuses_string_flags_and_bad_containers():
+    pred = {
+        "boxes": torch.tensor([_box(1, 2, 4, 8)]),
+        "scores": torch.tensor([0.5]),
+        "labels": torch.tensor([9]),
+    }
+    with pytest.raises(TypeError, match="masks='False' must be a bool"):
+        metrics.to_coco_results([7], [pred], masks="False")
+    with pytest.raises(TypeError, match="image_ids='7' must be a list"):
+        metrics.to_coco_results("7", [pred])
+    with pytest.raises(TypeError, match="predictions=None must be a list"):
+        metrics.to_coco_results([7], None)
+    with pytest.raises(ValueError, match=r"image_ids\[0\]=7\.5 must be an integer image id"):
+        metrics.to_coco_results([7.5], [pred])
+    flat = {**pred, "masks": torch.ones(1, 16, dtype=torch.bool)}
+    with pytest.raises(ValueError, match=r"masks must have shape \(D, H, W\), got \(1, 16\)"):
+        metrics.to_coco_results([7], [flat], masks=True)
+
+
+def test_coco_map_refuses_unknown_categories_and_non_list_results(tmp_path):
+    image_dir, ann_file = synthetic.make_coco_shapes(tmp_path, n_images=3, seed=0)
+    ds = coco.CocoDetection(image_dir, ann_file)
+    ann = ds.coco.dataset["annotations"][1]
+    result = {
+        "image_id": ann["image_id"],
+        "category_id": ann["category_id"],
+        "bbox": ann["bbox"],
+        "score": 1.0,
+    }
+    with pytest.raises(ValueError, match=r"results\[0\] has category_id=999, which is not a category"):
+        metrics.coco_map(ds, [{**result, "category_id": 999}])  # pycocotools would silently ignore it
+    with pytest.raises(TypeError, match="results=None must be a list"):
+        metrics.coco_map(ds, None)
+    with pytest.raises(TypeError, match="results=.* must be a list"):
+        metrics.coco_map(ds, result)

@@ -436,3 +436,276 @@ def test_resume_with_fewer_epochs_than_the_checkpoint_is_refused(tmp_path):
             resume=True, progress=False,
         )  # fmt: skip
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # nothing loaded
+
+
+# ------------------------------------------------------------------ broken checkpoints (issue 15, item 5)
+
+
+class _Code:
+    """Pickled as a call of a function: what a hostile checkpoint would carry."""
+
+    def __reduce__(self):
+        return (os.getcwd, ())
+
+
+def _checkpoint(tmp_path, epochs: int = 1, optimizer=torch.optim.SGD):
+    """A checkpoint written by fit for the ``_tiny`` problem; returns its path."""
+    model, loader, _ = _tiny()
+    path = tmp_path / "best.pt"
+    fit(model, loader, loader, nn.MSELoss(), optimizer(model.parameters(), lr=0.01), epochs, "cpu",
+        checkpoint_path=path, progress=False)  # fmt: skip
+    return path
+
+
+def _edited(path, edit):
+    ckpt = torch.load(path, weights_only=True)
+    edit(ckpt)
+    torch.save(ckpt, path)
+
+
+def _break_truncated(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+BROKEN = {
+    "truncated": (_break_truncated, "truncated or corrupt"),
+    "empty": (lambda p: p.write_bytes(b""), "is empty"),
+    "random bytes": (lambda p: p.write_bytes(os.urandom(2000)), "is not a torch checkpoint"),
+    "pickle with code": (lambda p: torch.save({"x": _Code()}, p), "objects other than tensors"),
+    "plain pickle": (lambda p: p.write_bytes(__import__("pickle").dumps({"epoch": 1})), "not a torch"),
+    "a tensor": (lambda p: torch.save(torch.zeros(3), p), "has no format tag"),
+    "missing rng": (lambda p: _edited(p, lambda c: c.pop("rng")), r"lacks the entries \['rng'\]"),
+    "str epoch": (lambda p: _edited(p, lambda c: c.update(epoch="1")), "has epoch='1'"),
+    "bad history": (
+        lambda p: _edited(p, lambda c: c["history"].update(train_loss=["a"])),
+        r"malformed 'history' entry .*train_loss\[0\]='a'",
+    ),
+    "bad rng": (lambda p: _edited(p, lambda c: c["rng"].update(torch=[1, 2])), "malformed 'rng' entry"),
+    "bad model": (lambda p: _edited(p, lambda c: c.update(model={"weight": 3})), "malformed 'model' entry"),
+    "bad optimizer": (lambda p: _edited(p, lambda c: c.update(optimizer=[])), "malformed 'optimizer'"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(BROKEN))
+def test_broken_checkpoints_are_refused_naming_the_file(tmp_path, fault):
+    path = _checkpoint(tmp_path)
+    breaker, match = BROKEN[fault]
+    breaker(path)
+    model, loader, opt = _tiny()
+    before = [p.detach().clone() for p in model.parameters()]
+    state = torch.get_rng_state()
+    with pytest.raises(ValueError, match=match) as info:
+        fit(model, loader, loader, nn.MSELoss(), opt, 2, "cpu", checkpoint_path=path, resume=True,
+            progress=False)  # fmt: skip
+    message = str(info.value)
+    assert f"checkpoint_path={str(path)!r}" in message
+    assert "weights_only=False" not in message
+    # torch's own message (which advises weights_only=False) is not chained into the traceback either
+    assert info.value.__context__ is None or info.value.__suppress_context__
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # nothing was loaded
+    assert torch.equal(torch.get_rng_state(), state)  # nor any RNG state
+
+
+def test_a_checkpoint_that_cannot_be_opened_names_the_file(tmp_path, monkeypatch):
+    import builtins
+    import errno
+
+    path = _checkpoint(tmp_path)
+    real_open = builtins.open
+
+    def locked(file, *args, **kwargs):
+        if os.fspath(file) == os.fspath(path):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", locked)
+    model, loader, opt = _tiny()
+    with pytest.raises(PermissionError, match=r"cannot read checkpoint_path=.*best\.pt.*Permission denied"):
+        fit(model, loader, loader, nn.MSELoss(), opt, 2, "cpu", checkpoint_path=path, resume=True,
+            progress=False)  # fmt: skip
+
+
+def _refused_resume(path, model, opt, match, epochs=3):
+    """fit(resume=True) raises ValueError naming ``path`` before any training step or change."""
+    loader = DataLoader(TensorDataset(torch.ones(4, 1), torch.ones(4, 1)), batch_size=4)
+    steps = []
+    opt.register_step_pre_hook(lambda *args: steps.append(1))
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=match) as info:
+        fit(model, loader, loader, nn.MSELoss(), opt, epochs, "cpu", checkpoint_path=path, resume=True,
+            progress=False)  # fmt: skip
+    assert str(path) in str(info.value) and steps == []
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_resume_with_another_architecture_is_refused_before_training(tmp_path):
+    path = _checkpoint(tmp_path)
+    other = nn.Sequential(nn.Linear(1, 1))  # the same weights under other names
+    _refused_resume(path, other, torch.optim.SGD(other.parameters(), lr=0.1),
+                    r"another architecture .*missing \['0\.weight', '0\.bias'\]")  # fmt: skip
+
+    class Wide(nn.Module):  # the same names, other shapes
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.zeros(3, 1))
+            self.bias = nn.Parameter(torch.zeros(3))
+
+        def forward(self, x):
+            return (x @ self.weight.T + self.bias).mean(1, keepdim=True)
+
+    wide = Wide()
+    _refused_resume(path, wide, torch.optim.SGD(wide.parameters(), lr=0.1),
+                    r"weight: \(1, 1\) saved, \(3, 1\) now")  # fmt: skip
+
+
+def test_resume_with_another_optimizer_kind_is_refused_before_training(tmp_path):
+    path = _checkpoint(tmp_path, optimizer=torch.optim.SGD)
+    model = nn.Linear(1, 1)
+    _refused_resume(path, model, torch.optim.Adam(model.parameters()), "written with a SGD optimizer; .*Adam")
+    # a checkpoint without the optimizer's class name: its parameter groups tell
+    _edited(path, lambda c: c.pop("optimizer_class"))
+    _refused_resume(path, model, torch.optim.Adam(model.parameters()), r"lack \['betas', 'eps'\]")
+
+
+def test_resume_partly_done_run_with_fewer_epochs_is_refused(tmp_path):
+    path = _checkpoint(tmp_path, epochs=2)
+    assert torch.load(path, weights_only=True)["epoch"] == 2
+    model = nn.Linear(1, 1)
+    _refused_resume(path, model, torch.optim.SGD(model.parameters(), lr=0.01),
+                    "written at epoch 2, after more epochs than epochs=1", epochs=1)  # fmt: skip
+
+
+def test_resume_with_a_scheduler_of_another_kind_is_refused(tmp_path):
+    model, loader, opt = _tiny()
+    path = tmp_path / "s.pt"
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1)
+    fit(model, loader, loader, nn.MSELoss(), opt, 1, "cpu", checkpoint_path=path, scheduler=sched,
+        progress=False)  # fmt: skip
+    model, loader, opt = _tiny()
+    other = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    with pytest.raises(ValueError, match="written with a StepLR scheduler; .*ExponentialLR"):
+        fit(model, loader, loader, nn.MSELoss(), opt, 2, "cpu", checkpoint_path=path, resume=True,
+            scheduler=other, progress=False)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ save errors (item 5)
+
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EIO"])
+def test_save_errors_name_the_file(tmp_path, monkeypatch, code):
+    import errno
+
+    number = getattr(errno, code)
+
+    def failing_save(obj, f, *args, **kwargs):
+        raise OSError(number, os.strerror(number))
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    model, loader, opt = _tiny()
+    path = tmp_path / "best.pt"
+    with pytest.raises(
+        OSError, match=rf"could not write the checkpoint .*best\.pt.*{os.strerror(number)}"
+    ) as e:
+        fit(model, loader, loader, nn.MSELoss(), opt, 1, "cpu", checkpoint_path=path, progress=False)
+    assert e.value.errno == number
+    assert os.listdir(tmp_path) == []  # no temporary file left behind
+
+
+def test_save_into_an_unwritable_or_impossible_folder_names_it(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    model, loader, opt = _tiny()
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OSError, match=r"cannot write the checkpoint .*file/best\.pt' in the folder"):
+        fit(model, loader, loader, nn.MSELoss(), opt, 1, "cpu", checkpoint_path=blocker / "best.pt",
+            progress=False)  # fmt: skip
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(OSError, match=r"cannot write the checkpoint .*ro/best\.pt.*Read-only") as e:
+        fit(model, loader, loader, nn.MSELoss(), opt, 1, "cpu", checkpoint_path=tmp_path / "ro" / "best.pt",
+            progress=False)  # fmt: skip
+    assert e.value.errno == errno.EROFS
+
+
+def test_next_save_removes_the_temporary_files_of_a_killed_save(tmp_path):
+    stale = tmp_path / ".best.pt.k1ll3d_x.tmp"  # what tempfile.mkstemp named it before the kill
+    stale.write_bytes(b"half a checkpoint")
+    unrelated = [tmp_path / ".other.pt.abcdefgh.tmp", tmp_path / "notes.tmp"]
+    for p in unrelated:
+        p.write_text("keep")
+    path = _checkpoint(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["best.pt", *(p.name for p in unrelated)])
+    assert torch.load(path, weights_only=True)["epoch"] == 1
+
+
+# ------------------------------------------------------------------ other arguments of fit (issue 15)
+
+
+@pytest.mark.parametrize(
+    "overrides, error, match",
+    [
+        ({"progress": "False"}, TypeError, "progress='False' must be a bool"),
+        ({"restore_best": "True"}, TypeError, "restore_best='True' must be a bool"),
+        ({"resume": "False", "checkpoint_path": "x.pt"}, TypeError, "resume='False' must be a bool"),
+        ({"checkpoint_path": 3}, TypeError, "checkpoint_path=3 must be a path"),
+        ({"checkpoint_path": b"best.pt"}, TypeError, "checkpoint_path=b'best.pt' must be a path"),
+        ({"device": None}, TypeError, "device=None"),
+        ({"train_loader": None}, TypeError, "train_loader=None must be an iterable"),
+        ({"val_loader": 3}, TypeError, "val_loader=3 must be an iterable"),
+        ({"val_loader": []}, ValueError, "val_loader produced no batches"),
+        ({"metrics": ["acc"]}, TypeError, "metrics=.* must be a dict"),
+        ({"monitor": 3}, TypeError, "monitor=3 must be a str"),
+        ({"batch_transform": lambda x, y: x}, TypeError, "batch_transform must return a pair"),
+    ],
+)
+def test_more_argument_errors(overrides, error, match):
+    model, loader, opt = _tiny()
+    args = dict(model=model, train_loader=loader, val_loader=loader, loss_fn=nn.MSELoss(), optimizer=opt)
+    args |= dict(epochs=1, device="cpu", progress=False)
+    args |= overrides
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(error, match=match):
+        fit(**args)
+    if "batch_transform" not in overrides:
+        assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # refused before training
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda_is_refused_by_name():
+    model, loader, opt = _tiny()
+    with pytest.raises(ValueError, match="device='cuda', but CUDA is not available"):
+        fit(model, loader, loader, nn.MSELoss(), opt, 1, "cuda", progress=False)
+
+
+def test_checkpoint_path_that_is_a_directory_and_foreign_scheduler_are_refused(tmp_path):
+    model, loader, opt = _tiny()
+    with pytest.raises(ValueError, match="checkpoint_path=.* is a directory"):
+        fit(model, loader, loader, nn.MSELoss(), opt, 1, "cpu", checkpoint_path=tmp_path, progress=False)
+    other = torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(other, step_size=1)
+    with pytest.raises(ValueError, match=r"scheduler \(StepLR\) was built for another optimizer"):
+        fit(model, loader, loader, nn.MSELoss(), opt, 1, "cpu", scheduler=sched, progress=False)
+
+
+def test_history_checks_its_fields_and_from_state_dict_coerces_nothing():
+    History(
+        epochs=[1, 2], train_loss=[0.5, 0.4], epoch_time=[0.1, 0.1], val_epochs=[2], val_loss=[float("nan")]
+    )
+    with pytest.raises(TypeError, match=r"epochs\[0\]='1' must be an int"):
+        History(epochs=["1"], train_loss=[0.5], epoch_time=[0.1])
+    with pytest.raises(ValueError, match="must be aligned; epochs has 2, train_loss has 1"):
+        History(epochs=[1, 2], train_loss=[0.5], epoch_time=[0.1, 0.1])
+    with pytest.raises(TypeError, match="stopped_early='False' must be a bool"):
+        History(stopped_early="False")
+    state = History(epochs=[1], train_loss=[0.5], epoch_time=[0.1]).state_dict()
+    with pytest.raises(TypeError, match=r"state is not a valid .*epochs\[0\]=1\.7"):
+        History.from_state_dict({**state, "epochs": [1.7]})  # no silent truncation to 1
+    with pytest.raises(ValueError, match=r"state lacks the entries \['monitor'\]"):
+        History.from_state_dict({k: v for k, v in state.items() if k != "monitor"})
+    assert History.from_state_dict(state) == History(epochs=[1], train_loss=[0.5], epoch_time=[0.1])
