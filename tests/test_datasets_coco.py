@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -401,3 +402,87 @@ def test_file_name_in_a_subfolder_is_accepted(broken):
     data["images"][1]["file_name"] = f"./sub/../sub/{name}"
     ds = coco.CocoDetection(image_dir, _save(path, data))
     assert ds[1][0].shape == (3, 48, 64)
+
+
+def test_bbox_with_a_negative_width_or_height_names_the_field(broken):
+    _image_dir, path, data = broken
+    for bbox in ([1, 1, -3, 3], [1, 1, 3, -0.5]):
+        data["annotations"][2]["bbox"] = bbox
+        with pytest.raises(
+            ValueError,
+            match=r"annotation id=3 has bbox=.* negative width or height \(annotations\[2\]\.bbox\)",
+        ):
+            coco.load_instances(_save(path, data))
+
+
+@pytest.mark.parametrize("keypoints", [[1, 2], [1, 2, float("nan")], [], "1 2 2", [1, 2, True]])
+def test_malformed_keypoints_are_refused(broken, keypoints):
+    _image_dir, path, data = broken
+    data["annotations"][0]["keypoints"] = keypoints
+    with pytest.raises(ValueError, match=r"annotations\[0\]\.keypoints \(annotation id=1\) must be"):
+        coco.load_instances(_save(path, data))
+
+
+def test_keypoint_lists_of_different_lengths_are_refused(broken):
+    _image_dir, path, data = broken
+    data["annotations"][0]["keypoints"] = [0] * 51
+    data["annotations"][1]["keypoints"] = [0] * 6
+    with pytest.raises(
+        ValueError, match=r"annotations\[1\]\.keypoints .* has 2 keypoints but annotation id=1 has 17"
+    ):
+        coco.load_instances(_save(path, data))
+
+
+def test_rle_of_an_impossible_size_is_refused_before_allocating():
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"rle: RLE size=\[1048576, 1048576\] is larger than any image"):
+        coco.rle_decode({"size": [2**20, 2**20], "counts": [2**40]})
+    assert time.perf_counter() - start < 0.5
+    with pytest.raises(ValueError, match="counts=.* more than 64 bits"):
+        coco.rle_counts_from_string("P" * 10_000 + "0")
+    with pytest.raises(ValueError, match="counts=.* outside the RLE alphabet"):
+        coco.rle_counts_from_string(b"\xff\xfe")
+    with pytest.raises(TypeError, match="counts="):
+        coco.rle_counts_from_string([1, 2])
+
+
+def test_rle_encode_refuses_what_is_not_a_binary_mask():
+    with pytest.raises(TypeError, match="mask=None"):
+        coco.rle_encode(None)
+    with pytest.raises(TypeError, match="mask must hold bools"):
+        coco.rle_encode(np.ones((2, 2), dtype=np.complex64))
+    with pytest.raises(ValueError, match="mask is on the meta device"):
+        coco.rle_encode(torch.ones(2, 2, device="meta"))
+    assert coco.rle_encode([[0, 1], [1, 1]]) == {"size": [2, 2], "counts": [1, 3]}  # lists still work
+
+
+def test_box_conversions_refuse_nan_and_integer_boxes():
+    with pytest.raises(ValueError, match="boxes contains NaN"):
+        coco.coco_box_to_xyxy(torch.tensor([[0.0, 0.0, float("nan"), 1.0]]))
+    with pytest.raises(TypeError, match="boxes must have a floating dtype"):
+        coco.xyxy_to_coco_box(torch.tensor([[0, 0, 1, 1]]))
+
+
+def test_dataset_arguments_and_indices_are_checked(coco_set):
+    image_dir, ann_file = coco_set
+    for bad in (None, 3, b"x"):
+        with pytest.raises(TypeError, match="root="):
+            coco.CocoDetection(bad, ann_file)
+        with pytest.raises(TypeError, match="ann_file="):
+            coco.CocoDetection(image_dir, bad)
+        with pytest.raises(TypeError, match="ann_file="):
+            coco.load_instances(bad)
+    ds = coco.CocoDetection(image_dir, ann_file)
+    for bad in (0.0, "0", True, None):
+        with pytest.raises(TypeError, match="index="):
+            ds[bad]
+    with pytest.raises(IndexError, match=f"index={len(ds)} is out of range"):
+        ds[len(ds)]
+    assert ds[-1][1]["image_id"] == ds.ids[-1]
+
+
+def test_masks_of_one_image_are_checked_against_memory_before_allocating(coco_set, monkeypatch):
+    ds = coco.CocoDetection(*coco_set)
+    monkeypatch.setattr(coco, "_MAX_MASK_BYTES", 100)  # stands for thousands of annotations on one image
+    with pytest.raises(ValueError, match=r"image id=1 has \d+ annotations; their 48 x 64 masks would take"):
+        ds[0]

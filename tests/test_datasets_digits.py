@@ -65,7 +65,7 @@ def test_load_digits_28_splits_are_fixed():
 def test_load_digits_28_bad_arguments():
     with pytest.raises(ValueError, match="split="):
         digits.load_digits_28("validation")
-    with pytest.raises(ValueError, match="dtype="):
+    with pytest.raises(TypeError, match="dtype="):  # an integer dtype is the wrong kind (was ValueError)
         digits.load_digits_28("train", dtype=torch.int64)
 
 
@@ -241,3 +241,43 @@ def test_read_idx_checks_promised_sizes_against_the_file_before_reading(tmp_path
     packed.write_bytes(gzip.compress(data))
     with pytest.raises(ValueError, match=r"packed\.idx\.gz: .* more than a gzip file of \d+ bytes can hold"):
         digits.read_idx(packed)
+
+
+# ------------------------------------------------------------------------------------- issue 15
+
+
+def test_mnist_label_above_9_is_refused_naming_the_file(tmp_path):
+    _write_mnist(tmp_path)
+    labels = np.array([3, 12, 1], dtype=np.uint8)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(labels, 8, ">u1")))
+    with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte\.gz: label 12 at index 1 is not a digit"):
+        digits.load_mnist(tmp_path, "test")
+
+
+def test_mnist_image_and_label_counts_must_agree(tmp_path):
+    _write_mnist(tmp_path)
+    labels = np.array([3, 1, 4, 1], dtype=np.uint8)  # four labels for three images
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(labels, 8, ">u1")))
+    with pytest.raises(
+        ValueError, match=r"t10k-labels-idx1-ubyte\.gz: expected 3 uint8 labels, got .* \(4,\)"
+    ):
+        digits.load_mnist(tmp_path, "test")
+
+
+def test_paths_and_small_arguments_are_checked(tmp_path):
+    for bad in (None, 3, b"x"):
+        with pytest.raises(TypeError, match="path="):
+            digits.read_idx(bad)
+        with pytest.raises(TypeError, match="root="):
+            digits.load_mnist(bad)
+        with pytest.raises(TypeError, match="root="):
+            digits.download_mnist(bad, progress=False)
+    with pytest.raises(ValueError, match="split=3"):
+        digits.load_mnist(tmp_path, 3)
+    with pytest.raises(TypeError, match="progress="):
+        digits.download_mnist(tmp_path, progress="False")
+    with pytest.raises(TypeError, match="opener="):
+        digits.download_mnist(tmp_path, opener=3, progress=False)
+    with pytest.raises(TypeError, match="dtype="):
+        digits.load_digits_28("train", dtype="float32")
+    assert list(tmp_path.iterdir()) == []  # nothing downloaded, nothing written

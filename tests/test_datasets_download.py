@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import tarfile
+import time
 import urllib.error
 import zipfile
 from pathlib import Path
@@ -293,3 +295,281 @@ def test_download_coco_records_the_digest_of_a_new_download(tmp_path, monkeypatc
     assert record.split()[0] == hashlib.sha256((root / "val2017.zip").read_bytes()).hexdigest()
     (root / "val2017.zip.extracted").unlink()
     download.download_coco(root, "val2017", annotations=False, opener=_no_network, progress=False)
+
+
+# ------------------------------------------------------------------------------- issue 15: archives
+
+
+@pytest.fixture(params=["with data filter", "without data filter"])
+def filter_mode(request, monkeypatch):
+    """Run a test as on Python 3.11.7 and as on 3.10.0-3.10.11 / 3.11.0-3.11.3, where tarfile has no filter."""
+    if request.param == "without data filter":
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    return request.param
+
+
+def _outside_files(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in tmp_path.rglob("evil*") if p.parent.name != "archives")
+
+
+def test_symlink_chain_through_earlier_links_is_refused_before_anything_is_written(tmp_path, filter_mode):
+    archive = _tar(
+        tmp_path / "chain.tar",
+        [
+            ("first.txt", b"harmless", None, tarfile.REGTYPE),
+            ("l2", None, ".", tarfile.SYMTYPE),
+            ("l1", None, "l2/l2/..", tarfile.SYMTYPE),  # looks inside, but l2/l2/.. is the root's parent
+            ("l1/evil.txt", b"outside", None, tarfile.REGTYPE),
+        ],
+    )
+    root = tmp_path / "a" / "root"
+    with pytest.raises(ValueError, match=r"chain\.tar: member 'l1' leaves .*refusing"):
+        download.extract_archive(archive, root)
+    assert list(root.iterdir()) == []  # not even first.txt
+    assert not (tmp_path / "a" / "evil.txt").exists() and _outside_files(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "members, bad",
+    [
+        # a link loop, then a file through it
+        (
+            [
+                ("a", None, "b", tarfile.SYMTYPE),
+                ("b", None, "a", tarfile.SYMTYPE),
+                ("a/x", b"x", None, tarfile.REGTYPE),
+            ],
+            "a/x",
+        ),
+        # a folder made a link to its own parent through a second link
+        (
+            [
+                ("sub/", None, None, tarfile.DIRTYPE),
+                ("sub/up", None, "..", tarfile.SYMTYPE),
+                ("x", None, "sub/up/..", tarfile.SYMTYPE),
+            ],
+            "x",
+        ),
+        # a file written through a link that points outside only once resolved
+        ([("d", None, ".", tarfile.SYMTYPE), ("e", None, "d/d/d/..", tarfile.SYMTYPE)], "e"),
+        # a hard link whose target goes through a symbolic link leaving the root
+        ([("s", None, ".", tarfile.SYMTYPE), ("h", None, "s/../etc/passwd", tarfile.LNKTYPE)], "h"),
+    ],
+)
+def test_links_resolved_through_other_links_are_refused(tmp_path, filter_mode, members, bad):
+    archive = _tar(tmp_path / "evil.tar", members)
+    root = tmp_path / "root"
+    with pytest.raises(ValueError, match=rf"evil\.tar: member '{re.escape(bad)}'"):
+        download.extract_archive(archive, root)
+    assert list(root.iterdir()) == []
+
+
+def test_links_that_stay_inside_through_other_links_are_extracted(tmp_path, filter_mode):
+    archive = _tar(
+        tmp_path / "ok.tar",
+        [
+            ("sub/f.txt", b"F", None, tarfile.REGTYPE),
+            ("alias", None, "sub", tarfile.SYMTYPE),
+            ("alias2", None, "alias/f.txt", tarfile.SYMTYPE),
+            ("self", None, ".", tarfile.SYMTYPE),
+            ("self/self/g.txt", b"G", None, tarfile.REGTYPE),
+        ],
+    )
+    root = tmp_path / "root"
+    download.extract_archive(archive, root)
+    assert (root / "alias2").read_bytes() == b"F" and (root / "g.txt").read_bytes() == b"G"
+
+
+def test_a_link_already_on_disk_is_followed_too(tmp_path, filter_mode):
+    root = tmp_path / "root"
+    root.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (root / "out").symlink_to(tmp_path / "elsewhere")
+    archive = _tar(tmp_path / "evil.tar", [("out/evil.txt", b"x", None, tarfile.REGTYPE)])
+    with pytest.raises(ValueError, match=r"evil\.tar: member 'out/evil\.txt'"):
+        download.extract_archive(archive, root)
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_declared_sizes_are_capped_before_extraction(tmp_path):
+    tar = _tar(
+        tmp_path / "big.tar",
+        [("a.bin", b"x" * 100, None, tarfile.REGTYPE), ("b.bin", b"y" * 100, None, tarfile.REGTYPE)],
+    )
+    with pytest.raises(ValueError, match=r"big\.tar: members would take 200 bytes .* max_bytes=150"):
+        download.extract_archive(tar, tmp_path / "r1", max_bytes=150)
+    assert list((tmp_path / "r1").iterdir()) == []
+    download.extract_archive(tar, tmp_path / "r2", max_bytes=200)
+    # a zip bomb: 64 MiB of zeros deflate to about 64 KiB; refused from its header, before inflating anything
+    with zipfile.ZipFile(tmp_path / "bomb.zip", "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("zeros.bin", bytes(64 * 2**20))
+    assert (tmp_path / "bomb.zip").stat().st_size < 2**20
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"bomb\.zip: members would take 67108864 bytes"):
+        download.extract_archive(tmp_path / "bomb.zip", tmp_path / "r3", max_bytes=2**20)
+    assert time.perf_counter() - start < 1.0 and list((tmp_path / "r3").iterdir()) == []
+    with pytest.raises(TypeError, match="max_bytes"):
+        download.extract_archive(tar, tmp_path / "r4", max_bytes=1.5e9)
+
+
+def test_a_zip_member_holding_more_than_its_header_declares_is_stopped(tmp_path, monkeypatch):
+    with zipfile.ZipFile(tmp_path / "liar.zip", "w") as zf:
+        zf.writestr("small.txt", b"0123456789")
+    real_open = zipfile.ZipFile.open
+
+    def lying_open(self, name, *args, **kwargs):  # the stream delivers far more than the header says
+        real_open(self, name, *args, **kwargs).close()
+        return io.BytesIO(b"z" * 10_000)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", lying_open)
+    with pytest.raises(
+        ValueError, match=r"liar\.zip: member 'small\.txt' holds more than its declared 10 bytes"
+    ):
+        download.extract_archive(tmp_path / "liar.zip", tmp_path / "root")
+    written = tmp_path / "root" / "small.txt"
+    assert not written.exists() or written.stat().st_size <= 10
+
+
+def test_truncated_tar_gz_names_the_archive_and_writes_nothing(tmp_path):
+    import gzip
+    import os
+
+    src = tmp_path / "plain.tar"
+    _tar(src, [(f"m{i}.bin", os.urandom(50_000), None, tarfile.REGTYPE) for i in range(6)])
+    packed = gzip.compress(src.read_bytes())
+    for name, data in (("head.tar.gz", packed[:100]), ("middle.tar.gz", packed[: len(packed) // 2])):
+        (tmp_path / name).write_bytes(data)
+        root = tmp_path / f"root_{name}"
+        with pytest.raises(ValueError, match=rf"{re.escape(name)}: truncated or corrupted tar archive"):
+            download.extract_archive(tmp_path / name, root)
+        assert list(root.iterdir()) == []
+
+
+def test_encrypted_zip_member_names_the_archive(tmp_path):
+    with zipfile.ZipFile(tmp_path / "locked.zip", "w") as zf:
+        zf.writestr("plain.txt", b"ok")
+        zf.writestr("secret.txt", b"not really encrypted")
+    raw = bytearray((tmp_path / "locked.zip").read_bytes())
+    # set the "encrypted" flag bit of secret.txt in its local header (flags at +6, name at +30) and in the
+    # central directory (flags at +8, name at +46)
+    for signature, flags, name in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+        at = raw.find(signature)
+        while at >= 0:
+            if raw[at + name : at + name + 10] == b"secret.txt":
+                raw[at + flags] |= 0x1
+            at = raw.find(signature, at + 1)
+    (tmp_path / "locked.zip").write_bytes(bytes(raw))
+    with zipfile.ZipFile(tmp_path / "locked.zip") as zf, pytest.raises(RuntimeError):
+        zf.read("secret.txt")
+    root = tmp_path / "root"
+    with pytest.raises(ValueError, match=r"locked\.zip: member 'secret\.txt' is encrypted"):
+        download.extract_archive(tmp_path / "locked.zip", root)
+    assert list(root.iterdir()) == []
+
+
+def test_zip_name_used_as_file_and_folder_is_refused(tmp_path):
+    with zipfile.ZipFile(tmp_path / "clash.zip", "w") as zf:
+        zf.writestr("a", b"file")
+        zf.writestr("a/b", b"inside a file?")
+    with pytest.raises(ValueError, match=r"clash\.zip: 'a' is both a file and a folder"):
+        download.extract_archive(tmp_path / "clash.zip", tmp_path / "root")
+
+
+# ------------------------------------------------------------------------ issue 15: small arguments
+
+
+def test_file_digest_refuses_a_file_descriptor_and_leaves_it_open(tmp_path):
+    import os
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"data")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with pytest.raises(TypeError, match=r"path=\d+ must be a path"):
+            download.file_digest(fd)
+        os.fstat(fd)  # still open
+    finally:
+        os.close(fd)
+    for bad in (None, b"f.bin"):
+        with pytest.raises(TypeError, match="path="):
+            download.file_digest(bad)
+    with pytest.raises(ValueError, match="algorithm='nope'"):
+        download.file_digest(path, "nope")
+    with pytest.raises(TypeError, match="algorithm="):
+        download.file_digest(path, 256)
+
+
+def test_download_url_arguments_are_checked_before_any_work(tmp_path):
+    kwargs = {"opener": _no_network, "progress": False}
+    url = "http://example.invalid/data.bin"
+    with pytest.raises(TypeError, match="md5=123"):
+        download.download_url(url, tmp_path / "x", md5=123, **kwargs)
+    with pytest.raises(ValueError, match="md5='abc' must be 32 hexadecimal digits"):
+        download.download_url(url, tmp_path / "x", md5="abc", **kwargs)
+    with pytest.raises(ValueError, match="sha256="):
+        download.download_url(url, tmp_path / "x", sha256="0" * 32, **kwargs)
+    for bad in (None, 3, b"x"):
+        with pytest.raises(TypeError, match="path="):
+            download.download_url(url, bad, **kwargs)
+    with pytest.raises(TypeError, match="url="):
+        download.download_url(None, tmp_path / "x", **kwargs)
+    with pytest.raises(ValueError, match="url="):
+        download.download_url("data.bin", tmp_path / "x", **kwargs)
+    with pytest.raises(TypeError, match="progress="):
+        download.download_url(url, tmp_path / "x", opener=_no_network, progress="False")
+    with pytest.raises(TypeError, match="opener="):
+        download.download_url(url, tmp_path / "x", opener=3, progress=False)
+    for bad in (0, -1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="timeout="):
+            download.download_url(url, tmp_path / "x", timeout=bad, **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_voc_and_coco_arguments_are_checked(tmp_path):
+    for bad in (None, 3):
+        with pytest.raises(TypeError, match="root="):
+            download.download_voc(bad, opener=_no_network)
+        with pytest.raises(TypeError, match="root="):
+            download.download_coco(bad, opener=_no_network)
+    with pytest.raises(ValueError, match="year=2012"):
+        download.download_voc(tmp_path, 2012, opener=_no_network)
+    with pytest.raises(TypeError, match="progress="):
+        download.download_voc(tmp_path, progress="False", opener=_no_network)
+    with pytest.raises(TypeError, match="annotations="):
+        download.download_coco(tmp_path, annotations="False", opener=_no_network)
+    with pytest.raises(ValueError, match=r"sha256\['val2017\.zip'\]="):
+        download.download_coco(tmp_path, sha256={"val2017.zip": "xyz"}, opener=_no_network)
+    with pytest.raises(TypeError, match="opener="):
+        download.download_coco(tmp_path, opener="urllib")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_archive_entries_are_checked():
+    with pytest.raises(ValueError, match="url="):
+        download.Archive("no scheme", "x.tar")
+    with pytest.raises(ValueError, match="filename="):
+        download.Archive("http://a/x.tar", "../x.tar")
+    with pytest.raises(TypeError, match="md5=123"):
+        download.Archive("http://a/x.tar", "x.tar", 123)
+    with pytest.raises(ValueError, match="base_dir="):
+        download.Archive("http://a/x.tar", "x.tar", None, "../up")
+
+
+def test_tar_gz_bomb_is_refused_from_its_headers_before_decompressing_it(tmp_path):
+    import gzip
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tf:
+        for name in ("zeros1.bin", "zeros2.bin"):
+            info = tarfile.TarInfo(name)
+            info.size = 32 * 2**20
+            tf.addfile(info, io.BytesIO(bytes(info.size)))
+    (tmp_path / "bomb.tar.gz").write_bytes(gzip.compress(raw.getvalue(), compresslevel=9))
+    assert (tmp_path / "bomb.tar.gz").stat().st_size < 2**20
+    start = time.perf_counter()
+    with pytest.raises(
+        ValueError, match=r"bomb\.tar\.gz: members would take 33554432 bytes .*max_bytes=1048576"
+    ):
+        download.extract_archive(tmp_path / "bomb.tar.gz", tmp_path / "root", max_bytes=2**20)
+    assert time.perf_counter() - start < 0.5  # the first header sufficed: nothing was decompressed past it
+    assert list((tmp_path / "root").iterdir()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,35 @@ def test_coco_argument_errors(tmp_path):
         synthetic.make_coco_shapes(tmp_path, n_images=2)
     with pytest.raises(ValueError, match="split="):
         synthetic.make_coco_shapes(tmp_path, split="../x")
+
+
+def test_sizes_that_imply_unbounded_work_are_refused_at_once(tmp_path):
+    start = time.perf_counter()
+    for kwargs, name in (
+        ({"n_images": 2**40}, "n_images="),
+        ({"image_size": (2**20, 2**20)}, "image_size="),
+        ({"max_objects": 2**40}, "max_objects="),
+        ({"void_width": 2**40}, "void_width="),
+    ):
+        with pytest.raises(ValueError, match=name):
+            synthetic.make_voc_shapes(tmp_path, **{"n_images": 1, **kwargs})
+    assert time.perf_counter() - start < 1.0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_wrong_kinds_of_arguments_are_type_errors(tmp_path):
+    for kwargs, name in (
+        ({"root": None}, "root="),
+        ({"root": 3}, "root="),
+        ({"n_images": 2.0}, "n_images="),
+        ({"image_size": (32.0, 32)}, "image_size="),
+        ({"seed": "0"}, "seed="),
+        ({"val_fraction": "0.5"}, "val_fraction="),
+    ):
+        with pytest.raises(TypeError, match=name):
+            synthetic.make_voc_shapes(**{"root": tmp_path, "n_images": 1, **kwargs})
+    with pytest.raises(TypeError, match="split="):
+        synthetic.make_coco_shapes(tmp_path, split=None)
+    with pytest.raises(ValueError, match="split="):
+        synthetic.make_coco_shapes(tmp_path, split="annotations")  # would mix images with the JSON
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -63,9 +64,12 @@ def test_colormap_values():
     assert torch.equal(voc.voc_colormap(21), cmap[:21])
 
 
-@pytest.mark.parametrize("n", [0, 257, 2.5, True])
-def test_colormap_rejects_bad_n(n):
-    with pytest.raises(ValueError, match="n="):
+@pytest.mark.parametrize(
+    "n, error", [(0, ValueError), (257, ValueError), (2.5, TypeError), (True, TypeError)]
+)
+def test_colormap_rejects_bad_n(n, error):
+    # a float or a bool is the wrong kind of value (TypeError), 0 and 257 impossible values (ValueError)
+    with pytest.raises(error, match="n="):
         voc.voc_colormap(n)
 
 
@@ -88,8 +92,12 @@ def test_box_conversion_makes_iou_equal_the_devkits():
 
 
 def test_box_conversion_rejects_integer_tensors():
-    with pytest.raises(ValueError, match="boxes"):
+    with pytest.raises(TypeError, match="boxes"):  # an integer dtype is the wrong kind of tensor
         voc.voc_box_to_xyxy(torch.tensor([[1, 1, 2, 2]]))
+    with pytest.raises(ValueError, match="boxes contains NaN"):
+        voc.voc_box_to_xyxy(torch.tensor([[1.0, float("nan"), 2.0, 2.0]]))
+    with pytest.raises(ValueError, match=r"boxes must have shape \(\.\.\., 4\)"):
+        voc.xyxy_to_voc_box(torch.zeros(2, 3))
     with pytest.raises(TypeError, match="boxes"):
         voc.voc_box_to_xyxy([[1.0, 1.0, 2.0, 2.0]])
 
@@ -337,3 +345,148 @@ def test_corrupt_image_names_the_file(broken_tree):
     ds.images[0].write_bytes(b"not a jpeg")
     with pytest.raises(ValueError, match=rf"{ds.images[0].name}.*cannot be read"):
         ds[0]
+
+
+# --------------------------------------------------------------------- impossible values (issue 15)
+
+BOX = "<object><name>cat</name>{flags}<bndbox><xmin>{0}</xmin><ymin>{1}</ymin><xmax>{2}</xmax><ymax>{3}</ymax></bndbox></object>"
+
+
+def _xml_with_box(tmp_path: Path, box, flags: str = "", head: str = XML_HEAD) -> Path:
+    return _write(tmp_path / "box.xml", head + BOX.format(*box, flags=flags) + "</annotation>")
+
+
+@pytest.mark.parametrize(
+    "box, field, message",
+    [
+        (("nan", 1, 5, 5), "xmin", "must be a finite number"),
+        (("1", "inf", 5, 5), "ymin", "must be a finite number"),
+        ((1, 1, "-inf", 5), "xmax", "must be a finite number"),
+        ((-3, 1, 5, 5), "xmin", "1-based"),
+        ((0, 1, 5, 5), "xmin", "1-based"),  # VOC's first pixel is 1: a 0 is someone else's convention
+        ((1, 0, 5, 5), "ymin", "1-based"),
+        ((1, 1, 501, 5), "xmax", "beyond the image's width 500"),
+        ((1, 1, 5, 376), "ymax", "beyond the image's height 375"),
+        ((1, 1, 5, 1e9), "ymax", "beyond the image's height 375"),
+    ],
+)
+def test_box_coordinates_outside_the_image_or_not_finite_are_refused(tmp_path, box, field, message):
+    with pytest.raises(ValueError, match=rf"box\.xml: .*<{field}>.*{message}"):
+        voc.parse_voc_xml(_xml_with_box(tmp_path, box))
+
+
+def test_box_on_the_image_border_is_accepted(tmp_path):
+    (obj,) = voc.parse_voc_xml(_xml_with_box(tmp_path, (1, 1, 500, 375)))["objects"]
+    assert obj["bbox"] == (1.0, 1.0, 500.0, 375.0)
+
+
+@pytest.mark.parametrize(
+    "tag, value", [("width", "500.5"), ("width", "0"), ("height", "-375"), ("depth", "nan")]
+)
+def test_size_that_is_not_a_positive_integer_is_refused_not_truncated(tmp_path, tag, value):
+    head = re.sub(rf"<{tag}>\d+</{tag}>", f"<{tag}>{value}</{tag}>", XML_HEAD)
+    assert f"<{tag}>{value}</{tag}>" in head
+    with pytest.raises(ValueError, match=rf"size\.xml: .*<{tag}>"):
+        voc.parse_voc_xml(_write(tmp_path / "size.xml", head + "</annotation>"))
+
+
+@pytest.mark.parametrize("flag", ["difficult", "truncated", "occluded"])
+@pytest.mark.parametrize("value", ["0.5", "2", "-1", "true"])
+def test_flags_other_than_0_or_1_are_refused(tmp_path, flag, value):
+    # difficult=0.5 used to be read as True by a bool() of the number
+    with pytest.raises(ValueError, match=rf"box\.xml: <{flag}>{re.escape(value)}</{flag}> must be 0 or 1"):
+        voc.parse_voc_xml(_xml_with_box(tmp_path, (1, 1, 5, 5), flags=f"<{flag}>{value}</{flag}>"))
+    segmented = XML_HEAD + f"<segmented>{value}</segmented>"
+    with pytest.raises(ValueError, match="<segmented>"):
+        voc.parse_voc_xml(_xml_with_box(tmp_path, (1, 1, 5, 5), head=segmented))
+
+
+def test_point_outside_the_image_is_refused(tmp_path):
+    point = "<object><name>person</name><point><x>0</x><y>4</y></point></object></annotation>"
+    with pytest.raises(ValueError, match=r"p\.xml: object 0 \(person\) <point> has <x>0</x>; .*1-based"):
+        voc.parse_voc_xml(_write(tmp_path / "p.xml", XML_HEAD + point))
+
+
+def test_parse_arguments_are_checked(tmp_path):
+    for bad in (None, 3, b"a.xml"):
+        with pytest.raises(TypeError, match="path="):
+            voc.parse_voc_xml(bad)
+    xml = _xml_with_box(tmp_path, (1, 1, 5, 5))
+    with pytest.raises(TypeError, match="classes="):
+        voc.parse_voc_xml(xml, classes="cat")  # a str is a sequence of letters, not of class names
+
+
+def test_detection_box_beyond_the_image_without_size_is_refused(broken_tree):
+    ds = voc.VOCDetection(broken_tree, image_set="train")
+    path = ds.annotations[0]
+    text = path.read_text()
+    start, end = text.index("<size>"), text.index("</size>") + len("</size>")
+    text = text[:start] + text[end:]  # no <size>: the image's own size is the reference
+    text = re.sub(r"<xmax>\d+</xmax>", "<xmax>65</xmax>", text, count=1)
+    path.write_text(text)
+    with pytest.raises(
+        ValueError, match=rf"{path.name}: .*<xmax>65</xmax>, beyond the image's width 64 \(.*\.jpg\)"
+    ):
+        ds[0]
+
+
+def test_empty_split_file_is_refused_naming_it(broken_tree):
+    split = _base(broken_tree) / "ImageSets" / "Segmentation" / "train.txt"
+    split.write_text("\n  \n")
+    with pytest.raises(ValueError, match=r"Segmentation/train\.txt: split file lists no image ids"):
+        voc.VOCSegmentation(broken_tree, image_set="train")
+    (_base(broken_tree) / "ImageSets" / "Main" / "val.txt").write_text("")
+    with pytest.raises(ValueError, match=r"Main/val\.txt: split file lists no image ids"):
+        voc.VOCDetection(broken_tree, image_set="val")
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that declares width x height and holds no pixels: enough for PIL to read its size."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("side", [20_000, 10_000])  # 400 MP (PIL's bomb error) and 100 MP (only its warning)
+def test_huge_image_is_refused_naming_the_file_before_decoding(tmp_path, side):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_header(side, side))
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=rf"bomb\.png: image .*too large.*{voc.MAX_IMAGE_PIXELS}"):
+        voc.read_image(path)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_huge_mask_is_refused_naming_the_file(broken_tree):
+    ds = voc.VOCSegmentation(broken_tree)
+    ds.masks[0].write_bytes(_png_header(20_000, 20_000))
+    with pytest.raises(ValueError, match=rf"{ds.masks[0].name}: image too large"):
+        ds[0]
+
+
+def test_read_image_path_must_be_a_path():
+    for bad in (None, 3, b"x.jpg"):
+        with pytest.raises(TypeError, match="path="):
+            voc.read_image(bad)
+
+
+def test_dataset_arguments_and_indices_are_checked(voc_tree):
+    for cls in (voc.VOCSegmentation, voc.VOCDetection):
+        for bad in (None, 3):
+            with pytest.raises(TypeError, match="root="):
+                cls(bad)
+        ds = cls(voc_tree, image_set="val")
+        for bad in (1.0, "0", True, None):
+            with pytest.raises(TypeError, match="index="):
+                ds[bad]
+        with pytest.raises(IndexError, match="index=2 is out of range"):
+            ds[len(ds)]
+        assert torch.equal(ds[-1][0], ds[len(ds) - 1][0])
+        assert len(list(iter(ds))) == len(ds)  # iteration still stops at IndexError

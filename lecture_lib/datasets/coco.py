@@ -31,6 +31,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .._validate import check_path, describe
+from .voc import MAX_IMAGE_PIXELS, _check_boxes, _check_index
+
 __all__ = [
     "COCO_CATEGORIES",
     "COCO_KEYPOINTS",
@@ -251,6 +254,7 @@ COCO_SKELETON: tuple[tuple[int, int], ...] = (
 )
 
 Transforms = Callable[[torch.Tensor, Any], tuple[torch.Tensor, Any]]
+_MAX_MASK_BYTES = 2**32  # the (K, H, W) bool masks of one image
 
 
 def coco_box_to_xyxy(boxes: torch.Tensor) -> torch.Tensor:
@@ -258,7 +262,7 @@ def coco_box_to_xyxy(boxes: torch.Tensor) -> torch.Tensor:
 
     Taught in: chapter "Pascal VOC and COCO".
     """
-    _check_boxes(boxes)
+    _check_boxes(boxes, "boxes")
     return torch.cat([boxes[..., :2], boxes[..., :2] + boxes[..., 2:]], dim=-1)  # (..., 4)
 
 
@@ -267,18 +271,8 @@ def xyxy_to_coco_box(boxes: torch.Tensor) -> torch.Tensor:
 
     Taught in: chapter "Pascal VOC and COCO".
     """
-    _check_boxes(boxes)
+    _check_boxes(boxes, "boxes")
     return torch.cat([boxes[..., :2], boxes[..., 2:] - boxes[..., :2]], dim=-1)  # (..., 4)
-
-
-def _check_boxes(boxes: Any) -> None:
-    if not isinstance(boxes, torch.Tensor):
-        raise TypeError(f"boxes must be a torch.Tensor, got {type(boxes).__name__}")
-    if boxes.ndim == 0 or boxes.shape[-1] != 4 or not boxes.is_floating_point():
-        raise ValueError(
-            f"boxes must be a floating-point tensor of shape (..., 4), got shape {tuple(boxes.shape)} "
-            f"and dtype {boxes.dtype}"
-        )
 
 
 # ------------------------------------------------------------------------------- run-length encoding
@@ -293,7 +287,15 @@ def rle_encode(mask: np.ndarray | torch.Tensor) -> dict[str, Any]:
 
     Taught in: chapter "Pascal VOC and COCO".
     """
+    if not isinstance(mask, np.ndarray | torch.Tensor | list | tuple):
+        raise TypeError(
+            f"mask={describe(mask)} must be a 2-D array or tensor (h, w), not {type(mask).__name__}"
+        )
+    if isinstance(mask, torch.Tensor) and mask.device.type == "meta":
+        raise ValueError(f"mask is on the meta device (it holds no values); got {describe(mask)}")
     array = mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else np.asarray(mask)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"mask must hold bools or 0/1 numbers; got an array of dtype {array.dtype}")
     if array.ndim != 2 or array.size == 0:
         raise ValueError(f"mask must be a non-empty 2-D array (h, w), got shape {array.shape}")
     if not np.isin(array, (0, 1)).all():
@@ -317,9 +319,12 @@ def rle_counts_from_string(counts: str | bytes) -> list[int]:
     Taught in: chapter "Pascal VOC and COCO".
     """
     if isinstance(counts, bytes):
-        counts = counts.decode("ascii")
+        try:
+            counts = counts.decode("ascii")
+        except UnicodeDecodeError:
+            raise ValueError(f"counts={describe(counts)} has bytes outside the RLE alphabet") from None
     if not isinstance(counts, str):
-        raise TypeError(f"counts must be a str or bytes, got {type(counts).__name__}")
+        raise TypeError(f"counts={describe(counts)} must be a str or bytes, got {type(counts).__name__}")
     runs: list[int] = []
     p = 0
     while p < len(counts):
@@ -330,6 +335,10 @@ def rle_counts_from_string(counts: str | bytes) -> list[int]:
             c = ord(counts[p]) - 48
             if not 0 <= c < 64:
                 raise ValueError(f"counts={counts!r} has character {counts[p]!r} outside the RLE alphabet")
+            if k == _MAX_RLE_GROUPS:
+                raise ValueError(
+                    f"counts={describe(counts)} has a run of more than 64 bits (not an RLE string)"
+                )
             x |= (c & 0x1F) << (5 * k)
             more = bool(c & 0x20)
             p += 1
@@ -346,34 +355,45 @@ def rle_decode(rle: dict[str, Any]) -> np.ndarray:
     """Decode a COCO RLE (uncompressed list or compact string counts) into a bool mask, by hand.
 
     Shapes: returns ``(h, w)`` bool for ``rle = {"size": [h, w], "counts": ...}``. Raises ``ValueError``
-    when the counts do not sum to ``h * w`` or are negative.
+    when the counts do not sum to ``h * w`` or are negative, or ``h * w`` exceeds
+    :data:`lecture_lib.datasets.voc.MAX_IMAGE_PIXELS` (checked before anything is allocated).
 
     Taught in: chapter "Pascal VOC and COCO".
     """
-    h, w, runs = _rle_runs(rle)
+    h, w, runs = _rle_runs(rle, "rle: ")
     values = np.arange(len(runs)) % 2 == 1  # runs alternate 0, 1, 0, ...
     flat = np.repeat(values, runs)  # (h * w,) column-major
     return flat.reshape(w, h).T  # (h, w)
 
 
-def _rle_runs(rle: Any) -> tuple[int, int, list[int]]:
+def _rle_runs(rle: Any, prefix: str = "") -> tuple[int, int, list[int]]:
+    """Size and runs of an RLE, checked; ``prefix`` starts every message (``"rle: "`` for the argument)."""
     if not isinstance(rle, dict) or "size" not in rle or "counts" not in rle:
-        raise ValueError(f"rle must be a dict with 'size' and 'counts', got {type(rle).__name__}")
+        raise ValueError(f"rle must be a dict with 'size' and 'counts', got {describe(rle)}")
     size = rle["size"]
     if not (isinstance(size, list | tuple) and len(size) == 2 and all(_is_int(s) and s > 0 for s in size)):
-        raise ValueError(f"RLE size={size!r} must be [h, w] with positive integers")
+        raise ValueError(f"{prefix}RLE size={size!r} must be [h, w] with positive integers")
     h, w = int(size[0]), int(size[1])
+    if h * w > MAX_IMAGE_PIXELS:
+        raise ValueError(
+            f"{prefix}RLE size=[{h}, {w}] is larger than any image the loaders read ({MAX_IMAGE_PIXELS} px)"
+        )
     counts = rle["counts"]
     if isinstance(counts, str | bytes):
-        runs = rle_counts_from_string(counts)
+        try:
+            runs = rle_counts_from_string(counts)
+        except ValueError as exc:
+            raise ValueError(f"{prefix}RLE {exc}") from None
     elif isinstance(counts, list) and all(_is_int(c) for c in counts):
         runs = [int(c) for c in counts]
     else:
-        raise ValueError("RLE counts must be a list of integers or a compact RLE string")
+        raise ValueError(f"{prefix}RLE counts must be a list of integers or a compact RLE string")
     if any(r < 0 for r in runs):
-        raise ValueError(f"RLE counts contain a negative run ({min(runs)})")
+        raise ValueError(f"{prefix}RLE counts contain a negative run ({min(runs)})")
     if sum(runs) != h * w:
-        raise ValueError(f"RLE counts sum to {sum(runs)} but size [h, w]=[{h}, {w}] gives h*w={h * w}")
+        raise ValueError(
+            f"{prefix}RLE counts sum to {sum(runs)} but size [h, w]=[{h}, {w}] gives h*w={h * w}"
+        )
     return h, w, runs
 
 
@@ -386,6 +406,9 @@ def _pycocotools_decode(rle: Any) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="__array__ implementation doesn't accept a copy keyword")
         return mask_utils.decode(rle).astype(bool)
+
+
+_MAX_RLE_GROUPS = 13  # 13 groups of 5 bits hold any 64-bit run; more is not an RLE string
 
 
 def _is_int(x: Any) -> bool:
@@ -449,7 +472,8 @@ def load_instances(ann_file: str | os.PathLike) -> dict[str, Any]:
     integers that exist; ``bbox`` is four finite numbers with ``w, h >= 0`` inside the image; ``area``, when
     present, is a finite number ``>= 0``; polygons have an even number (>= 6) of finite coordinates inside
     the image; RLE ``size`` equals the image's ``[height, width]`` and its counts are non-negative and sum to
-    ``h * w``. "Inside the image" means ``-2 <= x <= width + 2`` (the same for
+    ``h * w``; ``keypoints``, when present, are (x, y, visibility) triples of finite numbers, as many in every
+    annotation of the file. "Inside the image" means ``-2 <= x <= width + 2`` (the same for
     ``y`` and ``height``), a tolerance of 2 pixels: coordinates may equal ``width`` and
     ``height`` (the far border of the last pixel), and real annotations overshoot by a fraction of a pixel.
     A NaN, infinite or far-away coordinate would otherwise crash or exhaust memory in pycocotools when the
@@ -457,7 +481,7 @@ def load_instances(ann_file: str | os.PathLike) -> dict[str, Any]:
 
     Taught in: chapter "Pascal VOC and COCO".
     """
-    path = Path(ann_file)
+    path = check_path("ann_file", ann_file)
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -494,6 +518,7 @@ def load_instances(ann_file: str | os.PathLike) -> dict[str, Any]:
         categories.add(cat["id"])
 
     ann_ids = set()
+    keypoint_lengths: dict[int, int] = {}
     for i, ann in enumerate(data["annotations"]):
         if not isinstance(ann, dict) or "id" not in ann:
             raise ValueError(f"{path}: annotation entry without an id: {str(ann)[:80]}")
@@ -519,7 +544,9 @@ def load_instances(ann_file: str | os.PathLike) -> dict[str, Any]:
         if not all(math.isfinite(v) for v in bbox):
             raise ValueError(f"{field} must hold finite numbers")
         if bbox[2] < 0 or bbox[3] < 0:
-            raise ValueError(f"{where} has bbox={bbox!r} with a negative width or height")
+            raise ValueError(
+                f"{where} has bbox={bbox!r} with a negative width or height (annotations[{i}].bbox)"
+            )
         x0, y0, x1, y1 = bbox[0], bbox[1], bbox[0] + bbox[2], bbox[1] + bbox[3]
         if not (_inside(x0, img["width"]) and _inside(x1, img["width"])):
             raise ValueError(f"{field} spans x from {x0} to {x1}, {_outside(img, 'width')}")
@@ -535,6 +562,17 @@ def load_instances(ann_file: str | os.PathLike) -> dict[str, Any]:
             raise ValueError(f"{where} has iscrowd={ann['iscrowd']!r}; expected 0 or 1")
         field = f"{path}: annotations[{i}].segmentation"
         _check_segmentation(ann.get("segmentation"), img, where, field, ann["id"])
+        if "keypoints" in ann:
+            kps = ann["keypoints"]
+            field = f"{path}: annotations[{i}].keypoints (annotation id={ann['id']})"
+            if not (isinstance(kps, list) and kps and len(kps) % 3 == 0 and all(map(_is_finite_number, kps))):
+                raise ValueError(
+                    f"{field} must be a non-empty list of (x, y, visibility) triples of finite numbers"
+                )
+            keypoint_lengths.setdefault(len(kps), ann["id"])
+            if len(keypoint_lengths) > 1:
+                (n0, id0), (n1, _) = keypoint_lengths.items()
+                raise ValueError(f"{field} has {n1 // 3} keypoints but annotation id={id0} has {n0 // 3}")
     return data
 
 
@@ -604,9 +642,10 @@ class CocoDetection(Dataset):
     ) -> None:
         from pycocotools.coco import COCO
 
+        root, ann_file = check_path("root", root), check_path("ann_file", ann_file)
         if transforms is not None and not callable(transforms):
             raise TypeError(f"transforms={transforms!r} must be callable (image, target) -> (image, target)")
-        self.root, self.ann_file, self.transforms = Path(root), Path(ann_file), transforms
+        self.root, self.ann_file, self.transforms = root, ann_file, transforms
         data = load_instances(self.ann_file)
         with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress and timings
             coco = COCO()
@@ -632,7 +671,7 @@ class CocoDetection(Dataset):
 
         from .voc import read_image
 
-        image_id = self.ids[index]
+        image_id = self.ids[_check_index(index, len(self))]
         info = self.coco.imgs[image_id]
         h, w = info["height"], info["width"]
         image = read_image(self.root / info["file_name"])  # (3, H, W)
@@ -642,6 +681,11 @@ class CocoDetection(Dataset):
                 f"{self.ann_file} says width={w}, height={h} (image id={image_id})"
             )
         anns = self.coco.imgToAnns.get(image_id, [])
+        if len(anns) * h * w > _MAX_MASK_BYTES:
+            raise ValueError(
+                f"{self.ann_file}: image id={image_id} has {len(anns)} annotations; their {h} x {w} masks would "
+                f"take {len(anns) * h * w / 2**30:.1f} GiB (more than {_MAX_MASK_BYTES / 2**30:.0f} GiB)"
+            )
         masks = np.zeros((len(anns), h, w), dtype=bool)  # (K, H, W)
         for k, ann in enumerate(anns):
             seg = ann["segmentation"]
@@ -662,7 +706,8 @@ class CocoDetection(Dataset):
             "image_id": image_id,
         }
         if any("keypoints" in a for a in anns):
-            kps = [a.get("keypoints", [0] * 3 * len(COCO_KEYPOINTS)) for a in anns]
+            n = next(len(a["keypoints"]) for a in anns if "keypoints" in a)  # one length per file (checked)
+            kps = [a.get("keypoints", [0] * n) for a in anns]
             target["keypoints"] = torch.tensor(kps, dtype=torch.float32).reshape(
                 len(anns), -1, 3
             )  # (K, 17, 3)

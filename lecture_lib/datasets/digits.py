@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._validate import check_bool, check_dtype, check_path, describe
+
 __all__ = [
     "DIGITS_SPLIT_FRACTIONS",
     "MNIST_FILES",
@@ -75,9 +77,9 @@ _IDX_TYPES = {
 # ----------------------------------------------------------------------------------- bundled digits
 
 
-def _check_split(split: str) -> None:
-    if split not in _SPLITS:
-        raise ValueError(f"split={split!r} must be one of {_SPLITS}")
+def _check_split(split: str, splits: tuple[str, ...] = _SPLITS) -> None:
+    if not isinstance(split, str) or split not in splits:
+        raise ValueError(f"split={describe(split)} must be one of {splits}")
 
 
 @functools.lru_cache(maxsize=1)
@@ -135,8 +137,7 @@ def load_digits_28(
     Taught in: chapter "Autoencoders".
     """
     _check_split(split)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ValueError(f"dtype={dtype!r} must be a floating-point torch.dtype")
+    check_dtype("dtype", dtype, allow_none=False)
     images, labels = _digits_28()
     if split != "all":
         index = torch.from_numpy(digits_split_indices()[split])
@@ -172,7 +173,7 @@ def read_idx(path: str | os.PathLike) -> torch.Tensor:
 
     Taught in: chapter "Autoencoders".
     """
-    path = Path(path)
+    path = check_path("path", path)
     try:
         f = open(path, "rb")
     except FileNotFoundError:
@@ -270,11 +271,13 @@ def load_mnist(root: str | os.PathLike, split: str = "train") -> tuple[torch.Ten
     """MNIST from the four IDX files in ``root`` (gzip or not): ``images (N, 1, 28, 28)`` float32 in [0, 1]
     and ``labels (N,)`` int64; ``split`` is "train" (60,000) or "test" (10,000).
 
+    Raises ``ValueError`` naming the file when the images are not uint8 ``(N, 28, 28)``, the labels not
+    ``N`` uint8 values, or a label is above 9.
+
     Taught in: chapter "Autoencoders".
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split={split!r} must be 'train' or 'test'")
-    root = Path(root)
+    root = check_path("root", root)
+    _check_split(split, ("train", "test"))
     prefix = "train" if split == "train" else "t10k"
     image_file = _find_mnist_file(root, f"{prefix}-images-idx3-ubyte.gz")
     label_file = _find_mnist_file(root, f"{prefix}-labels-idx1-ubyte.gz")
@@ -286,6 +289,11 @@ def load_mnist(root: str | os.PathLike, split: str = "train") -> tuple[torch.Ten
     if labels.dtype != torch.uint8 or labels.ndim != 1 or len(labels) != len(images):
         raise ValueError(
             f"{label_file}: expected {len(images)} uint8 labels, got {labels.dtype} {tuple(labels.shape)}"
+        )
+    if len(labels) and int(labels.max()) > 9:
+        bad = int(torch.argmax((labels > 9).to(torch.uint8)))
+        raise ValueError(
+            f"{label_file}: label {int(labels[bad])} at index {bad} is not a digit (labels must be 0..9)"
         )
     return images.unsqueeze(1).float().div_(255.0), labels.long()  # (N, 1, 28, 28), (N,)
 
@@ -301,9 +309,11 @@ def download_mnist(
 
     Taught in: chapter "Autoencoders".
     """
-    from .download import download_url
+    from .download import _check_opener, download_url
 
-    root = Path(root)
+    root = check_path("root", root)
+    _check_opener(opener)
+    check_bool("progress", progress)
     for name, md5 in MNIST_FILES.items():
         errors: list[Exception] = []
         for mirror in MNIST_MIRRORS:

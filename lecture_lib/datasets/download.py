@@ -8,9 +8,11 @@ functions are for readers who want the real datasets:
   byte count against the server's ``Content-Length`` and the expected checksum, and only then renames the
   file into place (``os.replace``), so an interrupted download never leaves a file that looks complete.
 - :func:`extract_archive` reads every member of a tar or zip archive first and refuses the whole archive
-  if any member has an absolute path, a ``..`` component, a link whose target leaves ``root``, or is a
-  device or FIFO; only then is anything written (tar extraction additionally uses Python's ``"data"``
-  filter where available).
+  if any member has an absolute path, a ``..`` component, a link whose target leaves ``root`` (resolved
+  through the links the archive itself creates before it, so chains such as ``l2 -> .``,
+  ``l1 -> l2/l2/..`` are followed), is a device or FIFO, is encrypted, or if the members' sizes add up to
+  more than ``max_bytes``; only then is anything written. This holds on every Python the package supports;
+  tar extraction additionally uses Python's ``"data"`` filter where available, as a second line.
 - Offline, a ``ConnectionError`` says which URL failed and how to place the file by hand.
 
 What is verified, honestly:
@@ -28,18 +30,25 @@ Taught in: chapter "Pascal VOC and COCO" (section "Getting the real data").
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import lzma
 import os
+import re
 import stat
 import tarfile
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
+
+from .._validate import check_bool, check_int, check_path, check_real, describe
 
 __all__ = [
     "COCO_ANNOTATIONS",
@@ -54,6 +63,32 @@ __all__ = [
 ]
 
 
+def _check_url(url: Any) -> str:
+    if not isinstance(url, str):
+        raise TypeError(f"url={describe(url)} must be a str, not {type(url).__name__}")
+    if not urllib.parse.urlsplit(url).scheme or any(c.isspace() for c in url):
+        raise ValueError(f"url={url!r} must be a URL with a scheme, such as 'http://...' or 'file:///...'")
+    return url
+
+
+def _check_hex(name: str, value: Any, length: int) -> str | None:
+    """None or a hex digest of ``length`` characters (any case)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name}={describe(value)} must be a hex digest (str) or None, not {type(value).__name__}"
+        )
+    if len(value) != length or re.fullmatch(r"[0-9a-fA-F]*", value) is None:
+        raise ValueError(f"{name}={value!r} must be {length} hexadecimal digits")
+    return value.lower()
+
+
+def _check_opener(opener: Any) -> None:
+    if opener is not None and not callable(opener):
+        raise TypeError(f"opener={describe(opener)} must be callable (url, timeout=...) or None")
+
+
 @dataclass(frozen=True)
 class Archive:
     """One downloadable file: its URL, file name, checksum (if any is known) and where it unpacks.
@@ -65,6 +100,23 @@ class Archive:
     filename: str
     md5: str | None = None
     base_dir: str = ""
+
+    def __post_init__(self) -> None:
+        _check_url(self.url)
+        if not isinstance(self.filename, str):
+            raise TypeError(
+                f"filename={describe(self.filename)} must be a str, not {type(self.filename).__name__}"
+            )
+        if not self.filename or re.search(r"[/\\\x00]", self.filename) or self.filename in (".", ".."):
+            raise ValueError(f"filename={self.filename!r} must be a plain file name (no folder, not empty)")
+        _check_hex("md5", self.md5, 32)
+        if not isinstance(self.base_dir, str):
+            raise TypeError(
+                f"base_dir={describe(self.base_dir)} must be a str, not {type(self.base_dir).__name__}"
+            )
+        parts = PurePosixPath(self.base_dir.replace("\\", "/")).parts
+        if self.base_dir.startswith(("/", "\\")) or PureWindowsPath(self.base_dir).drive or ".." in parts:
+            raise ValueError(f"base_dir={self.base_dir!r} must be a relative folder without '..'")
 
 
 #: VOC archives (MD5 from torchvision's table). "2007-test" unpacks into the same VOCdevkit/VOC2007.
@@ -110,10 +162,21 @@ _CHUNK = 1 << 20
 
 
 def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
-    """Hex digest of a file, read in 1 MiB chunks (``algorithm``: any name ``hashlib.new`` accepts).
+    """Hex digest of a file, read in 1 MiB chunks (``algorithm``: any fixed-length name ``hashlib.new``
+    accepts, such as "sha256" or "md5").
+
+    ``path`` must be a str or os.PathLike: an int would be taken by ``open`` as a file descriptor (and
+    closed), so it is refused.
 
     Taught in: chapter "Pascal VOC and COCO".
     """
+    path = check_path("path", path)
+    if not isinstance(algorithm, str):
+        raise TypeError(f"algorithm={describe(algorithm)} must be a str such as 'sha256'")
+    if algorithm.lower() not in hashlib.algorithms_available or algorithm.lower().startswith("shake"):
+        raise ValueError(
+            f"algorithm={algorithm!r} is not a fixed-length hash hashlib provides (e.g. 'sha256')"
+        )
     digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(_CHUNK), b""):
@@ -141,8 +204,13 @@ def download_url(
 
     Taught in: chapter "Pascal VOC and COCO".
     """
-    path = Path(path)
-    expected = {k: v.lower() for k, v in (("md5", md5), ("sha256", sha256)) if v is not None}
+    _check_url(url)
+    path = check_path("path", path)
+    digests = {"md5": _check_hex("md5", md5, 32), "sha256": _check_hex("sha256", sha256, 64)}
+    expected = {k: v for k, v in digests.items() if v is not None}
+    _check_opener(opener)
+    check_bool("progress", progress)
+    check_real("timeout", timeout, 0.0, strict_minimum=True)
     if path.exists():
         if not expected or all(file_digest(path, a) == v for a, v in expected.items()):
             return path
@@ -202,6 +270,14 @@ def _progress(total: int | None, desc: str, enabled: bool) -> Any:
 
 # --------------------------------------------------------------------------------------- extraction
 
+#: The most an archive may hold once extracted, summed over its members' sizes: 64 GiB (COCO's
+#: train2017.zip, the largest archive here, holds 19 GB). Pass ``max_bytes`` to change it.
+MAX_EXTRACTED_BYTES = 64 * 2**30
+_MAX_LINK_HOPS = 40  # as the kernel's ELOOP limit
+_SEPARATORS = r"[/\\]" if os.name == "nt" else "/"
+# what a broken compressed stream raises inside tarfile (an OSError without errno is a codec's, not the disk's)
+_STREAM_ERRORS = (EOFError, tarfile.TarError, zlib.error, lzma.LZMAError, gzip.BadGzipFile)
+
 
 def _inside(root: Path, target: Path) -> bool:
     try:
@@ -211,14 +287,17 @@ def _inside(root: Path, target: Path) -> bool:
     return True
 
 
-def _check_name(archive: Path, name: str, root: Path) -> None:
-    if (
-        not name
-        or name.startswith(("/", "\\"))
+def _is_absolute(name: str) -> bool:
+    return (
+        name.startswith(("/", "\\"))
         or PurePosixPath(name).is_absolute()
         or PureWindowsPath(name).is_absolute()
-        or PureWindowsPath(name).drive
-    ):
+        or bool(PureWindowsPath(name).drive)
+    )
+
+
+def _check_name(archive: Path, name: str, root: Path) -> None:
+    if not name or "\x00" in name or _is_absolute(name):
         raise ValueError(f"{archive}: member {name!r} has an absolute path; refusing to extract the archive")
     if ".." in PurePosixPath(name.replace("\\", "/")).parts:
         raise ValueError(f"{archive}: member {name!r} contains '..'; refusing to extract the archive")
@@ -226,64 +305,228 @@ def _check_name(archive: Path, name: str, root: Path) -> None:
         raise ValueError(f"{archive}: member {name!r} would be written outside {root}; refusing to extract")
 
 
-def _check_tar_member(archive: Path, member: tarfile.TarInfo, root: Path) -> None:
-    _check_name(archive, member.name, root)
-    if member.issym() or member.islnk():
-        link = member.linkname
-        if link.startswith(("/", "\\")) or PureWindowsPath(link).drive:
-            raise ValueError(
-                f"{archive}: link {member.name!r} -> {link!r} points to an absolute path; refusing"
-            )
-        # a symbolic link is relative to its own folder, a hard link to the archive's root
-        start = (root / member.name).parent if member.issym() else root
-        if not _inside(root, (start / link).resolve()):
-            raise ValueError(
-                f"{archive}: link {member.name!r} -> {link!r} leaves {root}; refusing to extract"
-            )
-    elif not (member.isfile() or member.isdir()):
-        raise ValueError(f"{archive}: member {member.name!r} is a device or FIFO; refusing to extract")
+def _components(name: str) -> list[str]:
+    return [p for p in re.split(_SEPARATORS, name) if p not in ("", ".")]
 
 
-def extract_archive(archive: str | os.PathLike, root: str | os.PathLike) -> Path:
+class _TarPlan:
+    """The tree a tar archive builds under ``root``, member after member, simulated without writing.
+
+    ``links`` holds the symbolic links the archive has created so far (canonical path relative to root ->
+    target), ``plain`` the files and folders; links already on disk under ``root`` are read with
+    ``os.readlink``. :meth:`resolve` follows a path through all of them, as the kernel will during
+    extraction, and refuses it when it leaves ``root``.
+    """
+
+    def __init__(self, archive: Path, root: Path) -> None:
+        self.archive, self.root = archive, root
+        self.links: dict[str, str] = {}
+        self.plain: set[str] = set()
+
+    def _refuse(self, member: str, why: str) -> ValueError:
+        return ValueError(f"{self.archive}: member {member!r} {why}; refusing to extract the archive")
+
+    def resolve(self, parts: list[str], member: str, follow_last: bool = True) -> list[str]:
+        """The canonical components (relative to ``root``) that ``parts`` lead to, links followed."""
+        todo = list(reversed(parts))  # a stack: the next component is at the end
+        here: list[str] = []
+        hops = 0
+        while todo:
+            part = todo.pop()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not here:
+                    raise self._refuse(member, f"leaves {self.root} (links followed)")
+                here.pop()
+                continue
+            key = "/".join([*here, part])
+            on_disk = key not in self.links and key not in self.plain and os.path.islink(self.root / key)
+            if (key in self.links or on_disk) and (todo or follow_last):
+                hops += 1
+                if hops > _MAX_LINK_HOPS:
+                    raise self._refuse(member, f"passes through more than {_MAX_LINK_HOPS} links (a loop)")
+                target = self.links[key] if key in self.links else os.readlink(self.root / key)
+                if _is_absolute(target):
+                    real = Path(os.path.realpath(target))
+                    if key in self.links or not _inside(self.root, real):
+                        raise self._refuse(member, f"leaves {self.root} through the link {key!r}")
+                    here = list(real.relative_to(self.root).parts)
+                    continue
+                todo.extend(reversed(re.split(_SEPARATORS, target)))
+                continue
+            here.append(part)
+        return here
+
+    def add(self, member: tarfile.TarInfo) -> None:
+        """Check one member against the tree built so far, then add it to the tree."""
+        parts = _components(member.name)
+        if member.issym() or member.islnk():
+            link = member.linkname
+            kind = "symbolic link" if member.issym() else "hard link"
+            if not link or "\x00" in link or _is_absolute(link):
+                raise self._refuse(member.name, f"is a {kind} to the absolute path {link!r}")
+        if member.issym():
+            if not parts:
+                raise self._refuse(member.name, "is a symbolic link in place of the extraction folder")
+            parent = self.resolve(parts[:-1], member.name)
+            # a symbolic link is relative to its own folder; its target must stay inside, links followed
+            self.resolve([*parent, *re.split(_SEPARATORS, member.linkname)], member.name)
+            key = "/".join([*parent, parts[-1]])
+            self.links[key] = member.linkname
+            self.plain.discard(key)
+            return
+        if member.islnk():  # a hard link names another member, relative to the archive's root
+            self.resolve(re.split(_SEPARATORS, member.linkname), member.name)
+        elif not (member.isfile() or member.isdir()):
+            raise self._refuse(member.name, "is a device or FIFO")
+        # files are opened (and folders made) through any link at their own name: follow it too
+        self.plain.add("/".join(self.resolve(parts, member.name)))
+
+
+def _check_total(archive: Path, total: int, max_bytes: int) -> None:
+    if total > max_bytes:
+        raise ValueError(
+            f"{archive}: members would take {total} bytes once extracted, more than max_bytes={max_bytes}; "
+            "refusing to extract the archive (pass a larger max_bytes if you trust it)"
+        )
+
+
+def _extract_tar(archive: Path, root: Path, max_bytes: int) -> None:
+    try:
+        tf = tarfile.open(archive, "r:*")
+    except tarfile.ReadError as exc:
+        raise ValueError(f"{archive}: neither a zip nor a readable tar archive ({exc})") from exc
+    except (*_STREAM_ERRORS, OSError) as exc:  # a compressed stream cut short or corrupted in its first block
+        raise ValueError(
+            f"{archive}: truncated or corrupted tar archive ({type(exc).__name__}: {exc})"
+        ) from exc
+    with tf:
+        plan, sizes, total, members = _TarPlan(archive, root), {}, 0, []
+        try:
+            # header after header: each is checked, and the sizes so far capped, before the stream is read
+            # past its data to the next header (on a compressed stream that means decompressing it)
+            while (member := tf.next()) is not None:
+                _check_name(archive, member.name, root)
+                plan.add(member)
+                # tarfile copies exactly member.size bytes per file (a hard link may copy its target's)
+                size = (
+                    sizes.get(member.linkname, 0) if member.islnk() else member.size if member.isfile() else 0
+                )
+                sizes[member.name] = size
+                total += size
+                _check_total(archive, total, max_bytes)
+                members.append(member)
+        except (*_STREAM_ERRORS, OSError) as exc:
+            raise ValueError(
+                f"{archive}: truncated or corrupted tar archive ({type(exc).__name__}: {exc})"
+            ) from exc
+        try:
+            if hasattr(tarfile, "data_filter"):  # a second line of defence where Python has it
+                tf.extractall(root, members=members, filter="data")
+            else:  # Python 3.10.0-3.10.11, 3.11.0-3.11.3: the plan above is the protection
+                tf.extractall(root, members=members)
+        except _STREAM_ERRORS as exc:
+            raise ValueError(f"{archive}: extraction failed ({type(exc).__name__}: {exc})") from exc
+        except OSError as exc:
+            if exc.errno is not None:  # the disk's error (full, read-only...): keep it, with the archive
+                raise
+            raise ValueError(f"{archive}: corrupted compressed stream ({exc})") from exc
+
+
+_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+
+
+def _extract_zip(archive: Path, root: Path, max_bytes: int) -> None:
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"{archive}: unreadable zip archive ({exc})") from exc
+    with zf:
+        infos = zf.infolist()
+        files = set()
+        for info in infos:
+            _check_name(archive, info.filename, root)
+            where = f"{archive}: member {info.filename!r}"
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise ValueError(f"{where} is a symbolic link; refusing to extract")
+            if info.flag_bits & 0x1:
+                raise ValueError(f"{where} is encrypted (password-protected); refusing to extract")
+            if info.compress_type not in _ZIP_METHODS:
+                raise ValueError(f"{where} uses compression method {info.compress_type}, which zipfile lacks")
+            if not info.is_dir():
+                files.add("/".join(_components(info.filename)))
+        for name in files:
+            parts = name.split("/")
+            for k in range(1, len(parts)):
+                if "/".join(parts[:k]) in files:
+                    raise ValueError(f"{archive}: {'/'.join(parts[:k])!r} is both a file and a folder")
+        _check_total(archive, sum(i.file_size for i in infos if not i.is_dir()), max_bytes)
+        try:
+            bad = zf.testzip()  # decompresses everything once: at most the declared sizes
+        except (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
+            raise ValueError(f"{archive}: corrupted or truncated zip archive ({exc})") from exc
+        if bad is not None:
+            raise ValueError(f"{archive}: member {bad!r} fails its CRC-32 check (corrupted or truncated)")
+        for info in infos:
+            try:
+                _write_zip_member(zf, info, root)
+            except (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError) as exc:
+                raise ValueError(f"{archive}: member {info.filename!r} is corrupted ({exc})") from exc
+            except ValueError as exc:
+                raise ValueError(f"{archive}: {exc}") from None
+
+
+def _write_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, root: Path) -> None:
+    """Write one (checked) member, counting its bytes: more than its header declares stops it at once."""
+    target = root.joinpath(*_components(info.filename))
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with zf.open(info) as source, open(target, "wb") as out:
+        for block in iter(lambda: source.read(_CHUNK), b""):
+            written += len(block)
+            if written > info.file_size:
+                raise ValueError(
+                    f"member {info.filename!r} holds more than its declared {info.file_size} bytes; "
+                    "extraction stopped"
+                )
+            out.write(block)
+    if written != info.file_size:
+        raise ValueError(
+            f"member {info.filename!r} holds {written} bytes, its header declares {info.file_size}"
+        )
+
+
+def extract_archive(
+    archive: str | os.PathLike, root: str | os.PathLike, *, max_bytes: int = MAX_EXTRACTED_BYTES
+) -> Path:
     """Extract a tar (plain, gz, bz2, xz) or zip archive into ``root`` after checking every member.
 
-    The whole archive is refused, before anything is written, if a member has an absolute path, a ``..``
-    component, would land outside ``root``, is a link whose target leaves ``root`` (or any link, in a zip),
-    or is a device or FIFO. Zip members' CRC-32 are verified first (``testzip``). Returns ``root``.
+    The whole archive is refused with a ``ValueError`` naming it and the member, before anything is
+    written, if a member has an absolute path, a ``..`` component, would land outside ``root``, is a link
+    whose target leaves ``root`` (links resolved through the links earlier members create, and through links
+    already under ``root``), is any link in a zip, is a device or FIFO, is an encrypted zip member, or if the
+    members' declared sizes add up to more than ``max_bytes``. While a zip member is written its bytes are
+    counted, so a member holding more than its header declares is stopped (a tar member is copied for
+    exactly its declared size by ``tarfile``). Zip members' CRC-32 are verified first (``testzip``). A
+    truncated or corrupted archive raises ``ValueError`` naming it. Returns ``root``.
 
     Taught in: chapter "Pascal VOC and COCO".
     """
-    archive = Path(archive)
-    root_path = Path(root)
-    root_path.mkdir(parents=True, exist_ok=True)
-    root_resolved = root_path.resolve()
+    archive = check_path("archive", archive)
+    root_path = check_path("root", root)
+    max_bytes = check_int("max_bytes", max_bytes, minimum=0)
     if not archive.is_file():
         raise FileNotFoundError(f"{archive}: archive does not exist")
+    root_path.mkdir(parents=True, exist_ok=True)
+    root_resolved = root_path.resolve()
     if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                _check_name(archive, info.filename, root_resolved)
-                if stat.S_ISLNK(info.external_attr >> 16):
-                    raise ValueError(
-                        f"{archive}: member {info.filename!r} is a symbolic link; refusing to extract"
-                    )
-            bad = zf.testzip()
-            if bad is not None:
-                raise ValueError(f"{archive}: member {bad!r} fails its CRC-32 check (corrupted or truncated)")
-            zf.extractall(root_resolved)
-        return root_path
-    try:
-        tf = tarfile.open(archive, "r:*")
-    except tarfile.TarError as exc:
-        raise ValueError(f"{archive}: neither a zip nor a readable tar archive ({exc})") from exc
-    with tf:
-        members = tf.getmembers()
-        for member in members:
-            _check_tar_member(archive, member, root_resolved)
-        if hasattr(tarfile, "data_filter"):
-            tf.extractall(root_resolved, members=members, filter="data")
-        else:  # Python without extraction filters: the checks above are the protection
-            tf.extractall(root_resolved, members=members)
+        _extract_zip(archive, root_resolved, max_bytes)
+    else:
+        _extract_tar(archive, root_resolved, max_bytes)
     return root_path
 
 
@@ -301,10 +544,12 @@ def download_voc(
 
     Taught in: chapter "Pascal VOC and COCO".
     """
-    if year not in VOC_ARCHIVES:
-        raise ValueError(f"year={year!r} must be one of {sorted(VOC_ARCHIVES)}")
+    root = check_path("root", root)
+    if not isinstance(year, str) or year not in VOC_ARCHIVES:
+        raise ValueError(f"year={describe(year)} must be one of {sorted(VOC_ARCHIVES)}")
+    _check_opener(opener)
+    check_bool("progress", progress)
     entry = VOC_ARCHIVES[year]
-    root = Path(root)
     base = root / entry.base_dir
     marker = root / f"{entry.filename}.extracted"
     if marker.is_file() and base.is_dir():
@@ -352,13 +597,20 @@ def download_coco(
 
     Taught in: chapter "Pascal VOC and COCO".
     """
-    if split not in COCO_IMAGES:
-        raise ValueError(f"split={split!r} must be one of {sorted(COCO_IMAGES)}")
+    root = check_path("root", root)
+    if not isinstance(split, str) or split not in COCO_IMAGES:
+        raise ValueError(f"split={describe(split)} must be one of {sorted(COCO_IMAGES)}")
+    check_bool("annotations", annotations)
     if sha256 is not None and not isinstance(sha256, dict):
         raise TypeError(
             f"sha256 must be a dict {{file name: hex digest}} or None, got {type(sha256).__name__}"
         )
-    root = Path(root)
+    for name, digest in (sha256 or {}).items():
+        if not isinstance(name, str):
+            raise TypeError(f"sha256 keys must be file names (str); got {describe(name)}")
+        _check_hex(f"sha256[{name!r}]", digest, 64)
+    _check_opener(opener)
+    check_bool("progress", progress)
     root.mkdir(parents=True, exist_ok=True)
     entries = [COCO_IMAGES[split]] + ([COCO_ANNOTATIONS] if annotations else [])
     for entry in entries:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validate import check_int, check_path, check_real, describe, is_int
 from .voc import VOC_CLASSES, VOC_VOID, voc_colormap
 
 __all__ = ["SHAPE_CLASSES", "make_coco_shapes", "make_voc_shapes"]
@@ -41,21 +42,24 @@ SHAPE_CLASSES: tuple[tuple[str, int, str, tuple[int, int, int]], ...] = (
 )
 
 
+#: Limits that keep one call small (these are fixtures): sides, images, objects per image, void width.
+_MAX_SIDE, _MAX_IMAGES, _MAX_OBJECTS, _MAX_VOID = 2048, 100_000, 32, 16
+
+
 def _check_size(image_size: tuple[int, int]) -> tuple[int, int]:
-    if (
-        not isinstance(image_size, tuple | list)
-        or len(image_size) != 2
-        or not all(isinstance(s, int) and not isinstance(s, bool) for s in image_size)
-        or min(image_size) < 32
-    ):
-        raise ValueError(f"image_size={image_size!r} must be (H, W) with integers >= 32")
+    if not isinstance(image_size, tuple | list) or not all(is_int(s) for s in image_size):
+        raise TypeError(f"image_size={describe(image_size)} must be a pair (H, W) of ints")
+    if len(image_size) != 2 or not all(32 <= s <= _MAX_SIDE for s in image_size):
+        raise ValueError(f"image_size={image_size!r} must be (H, W) with integers in [32, {_MAX_SIDE}]")
     return int(image_size[0]), int(image_size[1])
 
 
-def _check_count(value: int, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
-    return value
+def _check_count(value: int, name: str, minimum: int, maximum: int) -> int:
+    return check_int(name, value, minimum, maximum)
+
+
+def _check_seed(seed: int) -> int:
+    return check_int("seed", seed, 0)
 
 
 # -------------------------------------------------------------------------------------------- drawing
@@ -265,14 +269,17 @@ def make_voc_shapes(
 
     Taught in: chapters "Pascal VOC and COCO" and "Segmentation".
     """
-    n_images = _check_count(n_images, "n_images", 1)
+    root = check_path("root", root)
+    n_images = _check_count(n_images, "n_images", 1, _MAX_IMAGES)
     height, width = _check_size(image_size)
-    max_objects = _check_count(max_objects, "max_objects", 1)
-    void_width = _check_count(void_width, "void_width", 0)
-    if not isinstance(val_fraction, int | float) or not 0 <= val_fraction < 1:
+    seed = _check_seed(seed)
+    max_objects = _check_count(max_objects, "max_objects", 1, _MAX_OBJECTS)
+    void_width = _check_count(void_width, "void_width", 0, _MAX_VOID)
+    val_fraction = check_real("val_fraction", val_fraction, 0.0)
+    if val_fraction >= 1:
         raise ValueError(f"val_fraction={val_fraction!r} must be a number in [0, 1)")
     rng = np.random.default_rng(seed)
-    base = Path(root) / "VOCdevkit" / "VOC2012"
+    base = root / "VOCdevkit" / "VOC2012"
     folders = {
         name: base / name
         for name in ("JPEGImages", "SegmentationClass", "SegmentationObject", "Annotations")
@@ -345,14 +352,18 @@ def make_coco_shapes(
 
     from .coco import COCO_CATEGORIES, rle_encode
 
-    n_images = _check_count(n_images, "n_images", 3)
+    root = check_path("root", root)
+    n_images = _check_count(n_images, "n_images", 3, _MAX_IMAGES)
     height, width = _check_size(image_size)
-    max_objects = _check_count(max_objects, "max_objects", 1)
-    if not isinstance(split, str) or not split or "/" in split or "\\" in split:
+    seed = _check_seed(seed)
+    max_objects = _check_count(max_objects, "max_objects", 1, _MAX_OBJECTS)
+    if not isinstance(split, str):
+        raise TypeError(f"split={describe(split)} must be a folder name (str) such as 'val2017'")
+    if not split or "/" in split or "\\" in split or split in (".", "..") or split == "annotations":
         raise ValueError(f"split={split!r} must be a folder name such as 'val2017'")
     rng = np.random.default_rng(seed)
-    image_dir = Path(root) / split
-    ann_dir = Path(root) / "annotations"
+    image_dir = root / split
+    ann_dir = root / "annotations"
     image_dir.mkdir(parents=True, exist_ok=True)
     ann_dir.mkdir(parents=True, exist_ok=True)
     supercategory = {c[0]: c[2] for c in COCO_CATEGORIES}

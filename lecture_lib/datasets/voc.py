@@ -21,14 +21,19 @@ Taught in: chapter "Pascal VOC and COCO" (read by the "Segmentation" chapter).
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+
+from .._validate import check_int, check_path, check_tensor, describe, is_int
 
 __all__ = [
     "VOC_ACTIONS",
@@ -104,8 +109,7 @@ def voc_colormap(n: int = 256) -> torch.Tensor:
 
     Taught in: chapter "Pascal VOC and COCO".
     """
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 256:
-        raise ValueError(f"n={n!r} must be an integer in [1, 256] (palette PNGs have 256 entries)")
+    n = check_int("n", n, 1, 256)  # palette PNGs have 256 entries
     rows = []
     for i in range(n):
         r = g = b = 0
@@ -145,13 +149,19 @@ def xyxy_to_voc_box(boxes: torch.Tensor) -> torch.Tensor:
 
 
 def _check_boxes(boxes: Any, name: str) -> None:
-    if not isinstance(boxes, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(boxes).__name__}")
-    if boxes.ndim == 0 or boxes.shape[-1] != 4 or not boxes.is_floating_point():
-        raise ValueError(
-            f"{name} must be a floating-point tensor of shape (..., 4), got shape {tuple(boxes.shape)} "
-            f"and dtype {boxes.dtype}"
-        )
+    """A floating tensor of shape ``(..., 4)`` without NaN or infinity (shared with :mod:`.coco`)."""
+    check_tensor(name, boxes, dtype="floating", finite=True)
+    if boxes.ndim == 0 or boxes.shape[-1] != 4:
+        raise ValueError(f"{name} must have shape (..., 4); got {describe(boxes)}")
+
+
+def _check_index(index: Any, length: int) -> int:
+    """A dataset index: an int (not a bool or float) in ``[-length, length)``; IndexError beyond, as a list."""
+    if not is_int(index):
+        raise TypeError(f"index={describe(index)} must be an int, not {type(index).__name__}")
+    if not -length <= index < length:
+        raise IndexError(f"index={index} is out of range for a dataset of {length} items")
+    return int(index) % length
 
 
 # ----------------------------------------------------------------------------------------------- XML
@@ -179,12 +189,42 @@ def _flag(node: Any, tag: str, path: Path) -> bool:
 def _number(node: Any, tag: str, path: Path) -> float:
     text = _text(node, tag, path)
     try:
-        return float(text)  # type: ignore[arg-type]
+        value = float(text)  # type: ignore[arg-type]
     except ValueError:
         raise ValueError(f"{path}: <{tag}>{text}</{tag}> is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{path}: <{tag}>{text}</{tag}> must be a finite number")
+    return value
 
 
-def _bndbox(node: Any, path: Path, what: str) -> tuple[float, float, float, float]:
+def _size_field(node: Any, tag: str, path: Path) -> int:
+    """A positive whole number (``<width>500</width>``); a fraction is refused, not truncated."""
+    value = _number(node, tag, path)
+    if value <= 0 or value != int(value):
+        raise ValueError(f"{path}: <size><{tag}>{_text(node, tag, path)}</{tag}> must be a positive integer")
+    return int(value)
+
+
+def _check_coordinates(
+    path: Path, what: str, values: dict[str, float], size: tuple[int, ...] | None, source: str = "<size>"
+) -> None:
+    """VOC coordinates are 1-based pixel numbers: ``1 <= x <= width`` and ``1 <= y <= height``."""
+    for tag, v in values.items():
+        if v < 1:
+            raise ValueError(
+                f"{path}: {what} has <{tag}>{v:g}</{tag}>; VOC coordinates are 1-based (the first pixel is 1)"
+            )
+        if size is not None:
+            side, limit = ("width", size[0]) if tag[0] == "x" else ("height", size[1])
+            if v > limit:
+                raise ValueError(
+                    f"{path}: {what} has <{tag}>{v:g}</{tag}>, beyond the image's {side} {limit} ({source})"
+                )
+
+
+def _bndbox(
+    node: Any, path: Path, what: str, size: tuple[int, ...] | None
+) -> tuple[float, float, float, float]:
     box = node.find("bndbox")
     if box is None:
         raise ValueError(f"{path}: {what} has no <bndbox>")
@@ -194,6 +234,7 @@ def _bndbox(node: Any, path: Path, what: str) -> tuple[float, float, float, floa
             f"{path}: {what} has xmin={xmin:g}, ymin={ymin:g}, xmax={xmax:g}, ymax={ymax:g}; "
             "expected xmin <= xmax and ymin <= ymax"
         )
+    _check_coordinates(path, what, {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax}, size)
     return (xmin, ymin, xmax, ymax)
 
 
@@ -208,15 +249,20 @@ def parse_voc_xml(path: str | os.PathLike, classes: Sequence[str] | None = VOC_C
     docstring; convert with :func:`voc_box_to_xyxy`); coordinates such as ``45.70000076293945`` are accepted.
     Missing truncated/occluded/difficult flags are false.
 
-    Raises ``ValueError`` naming the file when the XML is not well-formed, declares entities, names a class
-    not in ``classes`` (pass ``classes=None`` to accept any name), or has ``xmin > xmax`` or ``ymin > ymax``.
+    Raises ``ValueError`` naming the file and the field when the XML is not well-formed, declares entities,
+    names a class not in ``classes`` (pass ``classes=None`` to accept any name), has a coordinate that is not
+    a finite number, below 1 (VOC is 1-based), beyond ``<size>``, or ``xmin > xmax`` or ``ymin > ymax``, a
+    ``<width>``/``<height>``/``<depth>`` that is not a positive integer, or a flag (``difficult``,
+    ``truncated``, ``occluded``, ``segmented``, actions) other than 0 or 1.
 
     Taught in: chapter "Pascal VOC and COCO".
     """
     from defusedxml import DefusedXmlException
     from defusedxml import ElementTree as SafeET
 
-    path = Path(path)
+    path = check_path("path", path)
+    if classes is not None and (isinstance(classes, str) or not all(isinstance(c, str) for c in classes)):
+        raise TypeError(f"classes={describe(classes)} must be a sequence of class names (str) or None")
     try:
         root = SafeET.parse(path).getroot()
     except DefusedXmlException as exc:
@@ -229,8 +275,8 @@ def parse_voc_xml(path: str | os.PathLike, classes: Sequence[str] | None = VOC_C
     size = None
     size_node = root.find("size")
     if size_node is not None:
-        size = tuple(int(_number(size_node, t, path)) for t in ("width", "height", "depth"))
-    segmented_text = _text(root, "segmented", path, required=False)
+        size = tuple(_size_field(size_node, t, path) for t in ("width", "height", "depth"))
+    segmented = _flag(root, "segmented", path)
     allowed = None if classes is None else set(classes)
 
     objects = []
@@ -243,7 +289,9 @@ def parse_voc_xml(path: str | os.PathLike, classes: Sequence[str] | None = VOC_C
         parts = []
         for part in obj.findall("part"):
             part_name = _text(part, "name", path)
-            parts.append({"name": part_name, "bbox": _bndbox(part, path, f"object {k} part {part_name!r}")})
+            parts.append(
+                {"name": part_name, "bbox": _bndbox(part, path, f"object {k} part {part_name!r}", size)}
+            )
         actions: dict[str, bool] = {}
         actions_node = obj.find("actions")
         if actions_node is not None:
@@ -253,6 +301,7 @@ def parse_voc_xml(path: str | os.PathLike, classes: Sequence[str] | None = VOC_C
         point_node = obj.find("point")
         if point_node is not None:
             point = (_number(point_node, "x", path), _number(point_node, "y", path))
+            _check_coordinates(path, f"object {k} ({name}) <point>", {"x": point[0], "y": point[1]}, size)
         objects.append(
             {
                 "name": name,
@@ -263,7 +312,7 @@ def parse_voc_xml(path: str | os.PathLike, classes: Sequence[str] | None = VOC_C
                 # action annotations may mark a person by a point only: then there is no box
                 "bbox": None
                 if point is not None and obj.find("bndbox") is None
-                else _bndbox(obj, path, f"object {k} ({name})"),
+                else _bndbox(obj, path, f"object {k} ({name})", size),
                 "parts": parts,
                 "actions": actions,
                 "point": point,
@@ -273,7 +322,7 @@ def parse_voc_xml(path: str | os.PathLike, classes: Sequence[str] | None = VOC_C
         "filename": _text(root, "filename", path, required=False),
         "folder": _text(root, "folder", path, required=False),
         "size": size,
-        "segmented": segmented_text == "1",
+        "segmented": segmented,
         "objects": objects,
     }
 
@@ -281,42 +330,67 @@ def parse_voc_xml(path: str | os.PathLike, classes: Sequence[str] | None = VOC_C
 # -------------------------------------------------------------------------------------------- images
 
 
+#: The largest image (in pixels) the loaders decode: PIL's default ``MAX_IMAGE_PIXELS`` (about 89.5
+#: megapixels, 1 GiB as a float32 RGB tensor). The size is read from the header and checked before decoding.
+MAX_IMAGE_PIXELS = 89_478_485
+
+
+@contextlib.contextmanager
+def _open_image(path: Path, what: str) -> Iterator[Any]:
+    """``PIL.Image.open`` whose errors name the file; images above MAX_IMAGE_PIXELS refused before decoding."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: {what} file does not exist") from None
+    except Image.DecompressionBombError as exc:
+        raise ValueError(
+            f"{path}: image too large to decode: more than {MAX_IMAGE_PIXELS} pixels, the most the loaders "
+            f"read (PIL: {exc})"
+        ) from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"{path}: cannot be read as an image ({exc})") from exc
+    with img:
+        width, height = img.size
+        if width * height > MAX_IMAGE_PIXELS:
+            raise ValueError(
+                f"{path}: image is {width} x {height} = {width * height} pixels, too large: more than the "
+                f"{MAX_IMAGE_PIXELS} the loaders decode (a decompression bomb, or not a dataset image)"
+            )
+        try:
+            yield img
+        except (UnidentifiedImageError, OSError) as exc:  # also truncated or corrupted files
+            raise ValueError(f"{path}: cannot be read as an image ({exc})") from exc
+
+
 def read_image(path: str | os.PathLike) -> torch.Tensor:
     """Read an image file as RGB float32 in [0, 1]: returns ``(3, H, W)``.
 
+    Raises ``ValueError`` naming the file when it is not a readable image, or has more than
+    ``MAX_IMAGE_PIXELS`` pixels (checked from its header, before decoding).
+
     Taught in: chapter "Pascal VOC and COCO".
     """
-    from PIL import Image, UnidentifiedImageError
-
-    path = Path(path)
-    try:
-        with Image.open(path) as img:
-            array = np.asarray(img.convert("RGB"))  # (H, W, 3) uint8
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: image file does not exist") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"{path}: cannot be read as an image ({exc})") from exc
+    path = check_path("path", path)
+    with _open_image(path, "image") as img:
+        array = np.asarray(img.convert("RGB"))  # (H, W, 3) uint8
     return torch.from_numpy(array.copy()).permute(2, 0, 1).float().div_(255.0)  # (3, H, W)
 
 
 def _read_palette_mask(path: Path, size: tuple[int, int], num_classes: int) -> torch.Tensor:
     """A VOC mask: palette PNG of the image's size, values in ``[0, num_classes)`` or 255."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            if img.mode != "P":
-                raise ValueError(
-                    f"{path}: mask mode is {img.mode!r}, expected a palette image (mode 'P') whose pixel "
-                    "values are class indices"
-                )
-            if img.size != size:
-                raise ValueError(f"{path}: mask size (W, H)={img.size} differs from the image's {size}")
-            array = np.asarray(img)  # (H, W) uint8 palette indices
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: mask file does not exist") from None
-    except (UnidentifiedImageError, OSError) as exc:  # also truncated or corrupted files
-        raise ValueError(f"{path}: cannot be read as an image ({exc})") from exc
+    with _open_image(path, "mask") as img:
+        if img.mode != "P":
+            raise ValueError(
+                f"{path}: mask mode is {img.mode!r}, expected a palette image (mode 'P') whose pixel "
+                "values are class indices"
+            )
+        if img.size != size:
+            raise ValueError(f"{path}: mask size (W, H)={img.size} differs from the image's {size}")
+        array = np.asarray(img)  # (H, W) uint8 palette indices
     valid = np.zeros(256, dtype=bool)
     valid[:num_classes] = True
     valid[VOC_VOID] = True
@@ -336,6 +410,8 @@ def _read_split(base: Path, folder: str, image_set: str) -> tuple[Path, list[str
     if not split_file.is_file():
         raise FileNotFoundError(f"{split_file}: split file does not exist (image_set={image_set!r})")
     ids = [line.split()[0] for line in split_file.read_text().splitlines() if line.strip()]
+    if not ids:
+        raise ValueError(f"{split_file}: split file lists no image ids (image_set={image_set!r})")
     return split_file, ids
 
 
@@ -380,6 +456,7 @@ class _VOCDataset(Dataset):
         image_set: str = "train",
         transforms: Transforms | None = None,
     ) -> None:
+        root = check_path("root", root)
         if transforms is not None and not callable(transforms):
             raise TypeError(f"transforms={transforms!r} must be callable (image, target) -> (image, target)")
         base = _year_dir(root, year)
@@ -415,6 +492,7 @@ class VOCSegmentation(_VOCDataset):
         return self.targets
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
+        index = _check_index(index, len(self))
         image = read_image(self.images[index])  # (3, H, W)
         mask = _read_palette_mask(self.masks[index], (image.shape[2], image.shape[1]), len(self.classes))
         if self.transforms is not None:
@@ -444,6 +522,7 @@ class VOCDetection(_VOCDataset):
         return self.targets
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
+        index = _check_index(index, len(self))
         image = read_image(self.images[index])  # (3, H, W)
         ann = parse_voc_xml(self.annotations[index], classes=self.classes[1:])
         height, width = image.shape[1], image.shape[2]
@@ -457,6 +536,12 @@ class VOCDetection(_VOCDataset):
             if o["bbox"] is None:
                 raise ValueError(
                     f"{self.annotations[index]}: object {k} ({o['name']}) has a point but no <bndbox>"
+                )
+            if ann["size"] is None:  # no <size> to check against in the XML: check against the image
+                coords = dict(zip(("xmin", "ymin", "xmax", "ymax"), o["bbox"]))
+                what = f"object {k} ({o['name']})"
+                _check_coordinates(
+                    self.annotations[index], what, coords, (width, height), str(self.images[index])
                 )
         boxes = torch.tensor([o["bbox"] for o in objects], dtype=torch.float64).reshape(-1, 4)  # (K, 4)
         target = {
