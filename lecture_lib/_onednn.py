@@ -21,6 +21,20 @@ from torch import Tensor
 MIN_MACS = 1 << 24
 
 
+def _check_same(first: str, a: Tensor, **others: Tensor | None) -> None:
+    """Every tensor on ``a``'s device and of its dtype: PyTorch returns uninitialised CPU memory for a
+    ``meta`` weight among CPU tensors (``F.linear`` and ``F.conv2d`` alike), so this refuses it by name."""
+    for name, t in others.items():
+        if t is None:
+            continue
+        if t.device != a.device:
+            raise ValueError(
+                f"{name} is on {t.device} but {first} is on {a.device}; they must share a device"
+            )
+        if t.dtype != a.dtype:
+            raise TypeError(f"{name} has dtype {t.dtype} but {first} has {a.dtype}; they must share a dtype")
+
+
 def _use_onednn(a: Tensor, macs: int) -> bool:
     return (
         a.device.type == "cpu"
@@ -39,6 +53,7 @@ def _as_image(rows: Tensor) -> Tensor:
 
 def linear(rows: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """rows @ weight^T + bias, as ``F.linear``: rows (M, K), weight (C, K), bias (C,) or None -> (M, C)."""
+    _check_same("rows", rows, weight=weight, bias=bias)
     (m, k), c = rows.shape, weight.shape[0]
     if not _use_onednn(rows, m * k * c):
         return F.linear(rows, weight, bias)
@@ -48,6 +63,7 @@ def linear(rows: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def outer_sum(grad_rows: Tensor, rows: Tensor) -> Tensor:
     """grad_rows^T @ rows, the weight gradient of ``linear``: grad_rows (M, C), rows (M, K) -> (C, K)."""
+    _check_same("rows", rows, grad_rows=grad_rows)
     (m, c), k = grad_rows.shape, rows.shape[1]
     if not _use_onednn(rows, m * k * c):
         return grad_rows.t() @ rows

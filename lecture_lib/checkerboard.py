@@ -17,7 +17,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._validate import (
+    check_bool,
+    check_bytes_budget,
+    check_device,
+    check_dtype,
+    check_module_matches,
+    check_tensor,
+    describe,
+)
 from .upsample import _int_pair, _is_int, bilinear_upsample, nearest_upsample
+
+#: the largest tensor one call here may create (a typo such as stride=2**40 must not ask for terabytes)
+_MAX_BYTES = 2**32
 
 __all__ = ["ResizeConv2d", "checkerboard_energy", "icnr_", "overlap_counts"]
 
@@ -43,6 +55,13 @@ def overlap_counts(
     kh, kw = _int_pair(kernel_size, "kernel_size")
     sh, sw = _int_pair(stride, "stride")
     nh, nw = _int_pair(input_size, "input_size")
+    length_h, length_w = (nh - 1) * sh + kh, (nw - 1) * sw + kw
+    check_bytes_budget(
+        f"kernel_size={kernel_size!r}, stride={stride!r} and input_size={input_size!r} (an output of "
+        f"{length_h} x {length_w} counts)",
+        (length_h * length_w if two_d else length_h) * 8,
+        _MAX_BYTES,
+    )
 
     def counts_1d(k: int, s: int, n: int) -> torch.Tensor:
         length = (n - 1) * s + k
@@ -107,7 +126,9 @@ def checkerboard_energy(images: torch.Tensor, period: int = 2, reduction: str = 
         raise TypeError(
             f"images must have a real floating dtype; got {images.dtype} (convert it with .float())"
         )
-    if not _is_int(period) or period < 2:
+    if not _is_int(period):
+        raise TypeError(f"period={describe(period)} must be an int >= 2, not {type(period).__name__}")
+    if period < 2:
         raise ValueError(f"period={period!r} must be an int >= 2")
     if reduction not in ("mean", "none"):
         raise ValueError(f"reduction={reduction!r} must be 'mean' or 'none'")
@@ -117,6 +138,7 @@ def checkerboard_energy(images: torch.Tensor, period: int = 2, reduction: str = 
             f"the image size (H, W)=({h}, {w}) must be divisible by period={period} "
             "(the pattern frequencies must be DFT bins)"
         )
+    check_tensor("images", images, finite=True)  # a NaN would give a NaN score, an infinity a NaN share
     x = images if images.dtype in (torch.float32, torch.float64) else images.float()
     centred = x - x.mean(dim=(-2, -1), keepdim=True)  # (..., H, W)
     power = torch.fft.fft2(centred).abs().square()  # (..., H, W)
@@ -168,17 +190,42 @@ class ResizeConv2d(nn.Module):
         if mode not in ("nearest", "bilinear"):
             raise ValueError(f"mode={mode!r} must be 'nearest' or 'bilinear'")
         for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not _is_int(v) or v < 1:
+            if not _is_int(v):
+                raise TypeError(f"{name}={describe(v)} must be a positive int, not {type(v).__name__}")
+            if v < 1:
                 raise ValueError(f"{name}={v!r} must be a positive int")
         self.scale_factor = _int_pair(scale_factor, "scale_factor")
         self.mode = mode
         kh, kw = _int_pair(kernel_size, "kernel_size")
+        check_bool("bias", bias)
+        device = check_device("device", device)
+        itemsize = (check_dtype("dtype", dtype) or torch.get_default_dtype()).itemsize
+        check_bytes_budget(
+            f"in_channels={in_channels}, out_channels={out_channels} and kernel_size={kernel_size!r} (the weight)",
+            in_channels * out_channels * kh * kw * itemsize,
+            _MAX_BYTES,
+        )
+        sh, sw = self.scale_factor  # even a 1 x 1 image becomes s_h x s_w pixels per channel
+        check_bytes_budget(
+            f"scale_factor={scale_factor!r} (at least {sh} x {sw} pixels for each of in_channels={in_channels} "
+            "and each input pixel)",
+            max(in_channels, out_channels) * sh * sw * itemsize,
+            _MAX_BYTES,
+        )
         # "same" padding: k - 1 zeros per dimension, the extra one (even k) at the bottom/right like PyTorch's
         # padding="same"; done by hand because PyTorch warns for even kernels
         self._pad = ((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2)
         self.conv = nn.Conv2d(in_channels, out_channels, (kh, kw), bias=bias, device=device, dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C_in, H, W) -> (N, C_out, s_h*H, s_w*W); x on the device and of the dtype of the layer."""
+        check_tensor("x", x, 4, dtype="floating")
+        check_module_matches("ResizeConv2d", self, x, "x")
+        if x.shape[1] != self.conv.in_channels:
+            raise ValueError(
+                f"x has {x.shape[1]} channels (shape {tuple(x.shape)}) but the layer has "
+                f"in_channels={self.conv.in_channels}"
+            )
         if self.mode == "nearest":
             up = nearest_upsample(x, self.scale_factor)  # (N, C_in, s_h*H, s_w*W)
         else:
@@ -224,8 +271,15 @@ def icnr_(
             "tensor must be a Conv2d weight of shape (C_out, C_in, k_h, k_w); "
             f"got shape {tuple(tensor.shape)}"
         )
-    if not _is_int(upscale_factor) or upscale_factor < 1:
+    check_tensor("tensor", tensor, dtype="floating")
+    if not _is_int(upscale_factor):
+        raise TypeError(f"upscale_factor={describe(upscale_factor)} must be a positive int")
+    if upscale_factor < 1:
         raise ValueError(f"upscale_factor={upscale_factor!r} must be a positive int")
+    if not callable(init):
+        raise TypeError(
+            f"init={describe(init)} must be an in-place initialiser such as nn.init.kaiming_normal_"
+        )
     r2 = int(upscale_factor) ** 2
     if tensor.shape[0] % r2:
         raise ValueError(

@@ -10,11 +10,14 @@ returns a tuple, ints being applied to every dimension (as ``nn.Conv2d(kernel_si
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from ._validate import check_bool, check_bytes_budget, check_dtype, check_int, describe, is_int
 
 __all__ = [
     "conv_output_size",
@@ -33,10 +36,10 @@ def _broadcast(names_values: dict[str, IntOrTuple]) -> tuple[int, bool, dict[str
     """Bring int/tuple arguments to tuples of one common length; return (ndim, any_tuple, tuples)."""
     lengths = {}
     for name, value in names_values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, tuple, list, torch.Size)):
-            raise TypeError(f"{name}={value!r} must be an int or a tuple of ints")
+        if not is_int(value) and not isinstance(value, (tuple, list, torch.Size)):
+            raise TypeError(f"{name}={describe(value)} must be an int or a tuple of ints")
         if isinstance(value, (tuple, list, torch.Size)):
-            if len(value) == 0 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            if len(value) == 0 or not all(is_int(v) for v in value):
                 raise TypeError(f"{name}={value!r} must be an int or a non-empty tuple of ints")
             lengths[name] = len(value)
     if len(set(lengths.values())) > 1:
@@ -44,7 +47,7 @@ def _broadcast(names_values: dict[str, IntOrTuple]) -> tuple[int, bool, dict[str
         raise ValueError(f"tuple arguments must have the same number of dimensions: {described}")
     ndim = next(iter(lengths.values()), 1)
     tuples = {
-        name: tuple(value) if isinstance(value, (tuple, list, torch.Size)) else (value,) * ndim
+        name: tuple(map(int, value)) if isinstance(value, (tuple, list, torch.Size)) else (int(value),) * ndim
         for name, value in names_values.items()
     }
     return ndim, bool(lengths), tuples
@@ -135,6 +138,7 @@ def pool_output_size(
 
     Taught in: chapter "Convolution arithmetic".
     """
+    check_bool("ceil_mode", ceil_mode)
     if stride is None:
         stride = kernel_size
     args = dict(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
@@ -288,12 +292,35 @@ class LayerShape:
     output_shape: tuple[int, ...]
     num_params: int
 
+    def __post_init__(self) -> None:
+        for field in ("name", "layer"):
+            value = getattr(self, field)
+            if not isinstance(value, str):
+                raise TypeError(f"{field}={describe(value)} must be a str, not {type(value).__name__}")
+        for field in ("input_shape", "output_shape"):
+            value = getattr(self, field)
+            if not isinstance(value, (tuple, list, torch.Size)) or not all(is_int(v) for v in value):
+                raise TypeError(f"{field}={describe(value)} must be a tuple of ints (a tensor shape)")
+            if any(v < 0 for v in value):
+                raise ValueError(f"{field}={tuple(value)} must not contain negative sizes")
+            object.__setattr__(self, field, tuple(int(v) for v in value))  # frozen: set once, here
+        object.__setattr__(self, "num_params", check_int("num_params", self.num_params, minimum=0))
+
 
 class ShapeTrace(list):
     """The rows of :func:`shape_trace`, a list of :class:`LayerShape` that prints as a table.
 
     Taught in: chapter "Convolution arithmetic".
     """
+
+    def __init__(self, rows: Iterable[LayerShape] = ()) -> None:
+        if isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
+            raise TypeError(f"rows={describe(rows)} must be an iterable of LayerShape rows")
+        rows = list(rows)
+        for row in rows:
+            if not isinstance(row, LayerShape):
+                raise TypeError(f"rows must hold LayerShape rows only; got {describe(row)}")
+        super().__init__(rows)
 
     def _table(self) -> list[tuple[str, str, str, str, str]]:
         rows = [("layer", "module", "input shape", "output shape", "parameters")]
@@ -367,16 +394,26 @@ def shape_trace(model: nn.Module, input_shape: Sequence[int], dtype: torch.dtype
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-    if isinstance(input_shape, int) or not all(isinstance(s, int) and s >= 1 for s in input_shape):
-        raise ValueError(
-            f"input_shape={input_shape!r} must be a sequence of positive ints, batch dimension included"
+    if not isinstance(input_shape, (tuple, list, torch.Size)) or not all(is_int(s) for s in input_shape):
+        raise TypeError(
+            f"input_shape={describe(input_shape)} must be a sequence of positive ints, batch dimension included"
         )
+    if len(input_shape) == 0 or not all(s >= 1 for s in input_shape):
+        raise ValueError(
+            f"input_shape={tuple(input_shape)} must be a non-empty sequence of positive ints, batch dimension "
+            "included"
+        )
+    input_shape = tuple(int(s) for s in input_shape)
+    dtype = check_dtype("dtype", dtype)
     param = next(iter(model.parameters()), None)
     if param is None:
         param = next(iter(model.buffers()), None)
     device = param.device if param is not None else torch.device("cpu")
     if dtype is None:
         dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    check_bytes_budget(
+        f"input_shape={input_shape} (the zero input, {dtype})", math.prod(input_shape) * dtype.itemsize
+    )
     names = {module: name for name, module in model.named_modules()}
     leaves = [m for m in model.modules() if not list(m.children())]
     rows = ShapeTrace()

@@ -14,9 +14,11 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.colors import is_color_like
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ._validate import check_bool, check_int, check_real, describe
 from .conv_arith import conv_output_size, conv_transpose_output_size
 
 __all__ = ["figure_to_png", "draw_grid", "draw_conv_arithmetic", "COLORS"]
@@ -31,9 +33,43 @@ COLORS = {
 }
 """Colours of the course's grid drawings, by role (input cells, padding, kernel taps, output, inserted zeros)."""
 
+#: the largest PNG :func:`figure_to_png` renders (64 megapixels, 256 MiB of RGBA)
+MAX_PIXELS = 2**26
+#: the most cells :func:`draw_grid` draws (one patch each) and the longest side :func:`draw_conv_arithmetic` draws
+MAX_CELLS = 2**14
+MAX_SIDE = 128
+
+
+def _cell_array(name: str, value: object, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """``value`` as a 2-D NumPy array (of ``shape`` when given), its name in the message otherwise."""
+    if not isinstance(value, (np.ndarray, list, tuple)):
+        raise TypeError(
+            f"{name}={describe(value)} must be a 2-D array (rows, columns), not {type(value).__name__}"
+        )
+    array = np.asarray(value, dtype=object)
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (rows, columns); got shape {array.shape}")
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"{name} must have the shape {shape} of colors; got {array.shape}")
+    return array
+
 
 def figure_to_png(fig: Figure, dpi: int = 100) -> bytes:
-    """Render a figure to PNG bytes (deterministic metadata, so identical figures give identical bytes)."""
+    """Render a figure to PNG bytes (deterministic metadata, so identical figures give identical bytes).
+
+    Raises:
+        TypeError: ``fig`` not a matplotlib Figure, ``dpi`` not an int.
+        ValueError: ``dpi`` below 1, or so large that the image would exceed ``MAX_PIXELS`` pixels.
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig={describe(fig)} must be a matplotlib.figure.Figure, not {type(fig).__name__}")
+    check_int("dpi", dpi, minimum=1)
+    width, height = fig.get_size_inches() * dpi
+    if width * height > MAX_PIXELS:
+        raise ValueError(
+            f"dpi={dpi} makes a {width:.0f} x {height:.0f}-pixel image of the {fig.get_figwidth():g} x "
+            f"{fig.get_figheight():g}-inch figure, more than {MAX_PIXELS} pixels"
+        )
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
@@ -57,8 +93,24 @@ def draw_grid(
         dashed: optional (R, C) bool array: cells drawn with a dashed edge (padding).
         labels: optional (R, C) array of strings written in the cells.
     """
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax={describe(ax)} must be a matplotlib Axes, not {type(ax).__name__}")
+    colors = _cell_array("colors", colors)
     rows, cols = colors.shape
-    x0, y0 = origin
+    if rows * cols > MAX_CELLS:
+        raise ValueError(
+            f"colors has {rows} x {cols} cells; at most {MAX_CELLS} can be drawn (one patch each)"
+        )
+    for colour in set(colors.ravel().tolist()):
+        if not is_color_like(colour):
+            raise ValueError(f"colors holds {colour!r}, which is not a matplotlib colour")
+    hatch, dashed, labels = (
+        None if v is None else _cell_array(n, v, (rows, cols))
+        for n, v in (("hatch", hatch), ("dashed", dashed), ("labels", labels))
+    )
+    if not isinstance(origin, (tuple, list)) or len(origin) != 2:
+        raise TypeError(f"origin={describe(origin)} must be a pair (x, y) of real numbers")
+    x0, y0 = (check_real("origin", v) for v in origin)
     for r in range(rows):
         for c in range(cols):
             rect = Rectangle(
@@ -122,7 +174,20 @@ def draw_conv_arithmetic(
             raise TypeError(f"{name}={value!r} must be an int (the drawing is square: one size per axis)")
     if not isinstance(transposed, bool):
         raise TypeError(f"transposed={transposed!r} must be True or False")
+    check_bool("transposed", transposed)
+    for name, value in sizes.items():
+        low = 0 if name in ("padding", "output_padding") else 1
+        if value < low:
+            raise ValueError(f"{name}={value!r} must be >= {low}")
+        if value > MAX_SIDE:
+            raise ValueError(f"{name}={value!r} is too large to draw (at most {MAX_SIDE} cells per side)")
     i, k, s, p, d, op = (int(v) for v in sizes.values())
+    side = (i - 1) * s + 1 + 2 * max(d * (k - 1) - p, 0) + op if transposed else i + 2 * p
+    if side > MAX_SIDE:
+        settings = ", ".join(f"{name}={value}" for name, value in sizes.items())
+        raise ValueError(
+            f"{settings} make a grid of {side} x {side} cells; at most {MAX_SIDE} per side can be drawn"
+        )
     if transposed:
         o = conv_transpose_output_size(i, k, s, p, op, d)
         pad = d * (k - 1) - p  # negative: the stretched input is cropped instead of padded

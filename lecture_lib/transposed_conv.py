@@ -32,6 +32,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._validate import (
+    check_bool,
+    check_device,
+    check_dtype,
+    check_tensor,
+    describe,
+    is_int,
+)
 from .conv_arith import conv_output_size, conv_transpose_output_size, required_output_padding
 
 __all__ = [
@@ -52,14 +60,14 @@ Size2 = int | tuple[int, int]
 # ----------------------------------------------------------------------------------------------------------
 def _pair(value: int | Sequence[int], name: str, minimum: int) -> tuple[int, int]:
     """``value`` as a pair of ints, each at least ``minimum``; an int means the same for height and width."""
-    if isinstance(value, bool) or not isinstance(value, (int, tuple, list, torch.Size)):
-        raise TypeError(f"{name}={value!r} must be an int or a pair of ints (height, width)")
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in pair):
+    if not is_int(value) and not isinstance(value, (tuple, list, torch.Size)):
+        raise TypeError(f"{name}={describe(value)} must be an int or a pair of ints (height, width)")
+    pair = (value, value) if is_int(value) else tuple(value)
+    if len(pair) != 2 or not all(is_int(v) for v in pair):
         raise TypeError(f"{name}={value!r} must be an int or a pair of ints (height, width)")
     if min(pair) < minimum:
         raise ValueError(f"{name}={value!r} must be >= {minimum} in each dimension")
-    return pair  # type: ignore[return-value]
+    return int(pair[0]), int(pair[1])
 
 
 #: Limits that keep one call from asking for an unbounded amount of memory or time (a typo such as
@@ -128,19 +136,38 @@ def _check_inputs(
     than the stride or the dilation and for an output smaller than 1; then refuses a geometry beyond the
     memory and phase limits (``_check_budget``).
     """
+    # any floating dtype, float16 and bfloat16 included, as F.conv_transpose2d
     if not isinstance(input, torch.Tensor):
         raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
-    if not isinstance(weight, torch.Tensor):
-        raise TypeError(f"weight must be a torch.Tensor, got {type(weight).__name__}")
     if input.dim() not in (3, 4):
         raise ValueError(
             f"input must be 3-D (C_in, H, W) or 4-D (N, C_in, H, W), got shape {tuple(input.shape)}"
         )
+    if not isinstance(weight, torch.Tensor):
+        raise TypeError(f"weight must be a torch.Tensor, got {type(weight).__name__}")
     if weight.dim() != 4:
         raise ValueError(
             f"weight must be 4-D (in_channels, out_channels // groups, kH, kW), got shape {tuple(weight.shape)}"
         )
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+    if bias is not None and not isinstance(bias, torch.Tensor):
+        raise TypeError(f"bias must be a torch.Tensor or None, got {type(bias).__name__}")
+    check_tensor("input", input, dtype="floating")
+    check_tensor("weight", weight, dtype="floating")
+    check_tensor("bias", bias, dtype="floating", allow_none=True)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.device != input.device:  # a meta weight would give uninitialised memory
+            raise ValueError(
+                f"{name} is on {t.device} but input is on {input.device}: {name} ({t.dtype}, {t.device}) must "
+                f"have the dtype and device of input ({input.dtype}, {input.device})"
+            )
+        if t is not None and t.dtype != input.dtype:
+            raise TypeError(
+                f"{name} ({t.dtype}, {t.device}) must have the dtype and device of input "
+                f"({input.dtype}, {input.device})"
+            )
+    if not is_int(groups):
+        raise TypeError(f"groups={describe(groups)} must be a positive int, not {type(groups).__name__}")
+    if groups < 1:
         raise ValueError(f"groups={groups!r} must be a positive int")
     unbatched = input.dim() == 3
     if unbatched:
@@ -158,25 +185,12 @@ def _check_inputs(
             f"input spatial size {tuple(input.shape[2:])} and kernel size {tuple(weight.shape[2:])} "
             "must be at least 1"
         )
-    if weight.dtype != input.dtype or weight.device != input.device:
-        raise TypeError(
-            f"weight ({weight.dtype}, {weight.device}) must have the dtype and device of input "
-            f"({input.dtype}, {input.device})"
-        )
     c_out = weight.shape[1] * groups
-    if bias is not None:
-        if not isinstance(bias, torch.Tensor):
-            raise TypeError(f"bias must be a torch.Tensor or None, got {type(bias).__name__}")
-        if tuple(bias.shape) != (c_out,):
-            raise ValueError(
-                f"bias must have shape (out_channels,) = ({c_out},) (weight.shape[1] * groups), "
-                f"got {tuple(bias.shape)}"
-            )
-        if bias.dtype != input.dtype or bias.device != input.device:
-            raise TypeError(
-                f"bias ({bias.dtype}, {bias.device}) must have the dtype and device of input "
-                f"({input.dtype}, {input.device})"
-            )
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise ValueError(
+            f"bias must have shape (out_channels,) = ({c_out},) (weight.shape[1] * groups), "
+            f"got {tuple(bias.shape)}"
+        )
     s = _pair(stride, "stride", 1)
     p = _pair(padding, "padding", 0)
     a = _pair(output_padding, "output_padding", 0)
@@ -211,9 +225,11 @@ def conv2d_matrix(
 
     Taught in: chapter "Transposed convolution from scratch" (the matrix view).
     """
-    if not isinstance(kernel, torch.Tensor) or kernel.dim() != 2:
-        shape = tuple(kernel.shape) if isinstance(kernel, torch.Tensor) else type(kernel).__name__
-        raise ValueError(f"kernel must be a 2-D tensor (kH, kW), got {shape}")
+    if not isinstance(kernel, torch.Tensor):
+        raise TypeError(f"kernel must be a 2-D tensor (kH, kW), got {type(kernel).__name__}")
+    if kernel.dim() != 2:
+        raise ValueError(f"kernel must be a 2-D tensor (kH, kW), got {tuple(kernel.shape)}")
+    check_tensor("kernel", kernel, dtype="floating")
     k_h, k_w = kernel.shape
     if k_h < 1 or k_w < 1:
         raise ValueError(f"kernel must have at least one tap, got shape {tuple(kernel.shape)}")
@@ -232,7 +248,8 @@ def conv2d_matrix(
     if nbytes > _MAX_BYTES:
         raise ValueError(
             f"input_size={(h, w)} with stride={(s_h, s_w)} makes C of shape ({h_out * w_out}, {h * w}), "
-            f"{nbytes / 2**30:.3g} GiB; the limit is {_MAX_BYTES // 2**30} GiB"
+            f"{nbytes / 2**30:.3g} GiB, with padding={(p_h, p_w)} and dilation={(d_h, d_w)}; the limit is "
+            f"{_MAX_BYTES // 2**30} GiB"
         )
     C = kernel.new_zeros(h_out * w_out, h * w)  # (H_out * W_out, H * W)
     out_rows = torch.arange(h_out, device=kernel.device)
@@ -273,6 +290,11 @@ class ConvTranspose2dScatterFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, input, weight, bias, stride, padding, output_padding, dilation):
+        if isinstance(input, torch.Tensor) and input.dim() != 4:
+            raise ValueError(f"input must be 4-D (N, C_in, H, W), got shape {tuple(input.shape)}")
+        _, _, stride, padding, output_padding, dilation, _ = _check_inputs(
+            input, weight, bias, stride, padding, output_padding, 1, dilation
+        )
         n, _, h, w = input.shape
         _, c_out, k_h, k_w = weight.shape
         k = (k_h, k_w)
@@ -762,6 +784,11 @@ def conv_transpose2d(
     but one call instead of s_h * s_w. The backward pass is the gradient view: dL/dinput is the convolution
     of dL/dout with the same weight (see ``_SubPixelConvTranspose2d``).
 
+    Any floating dtype is accepted (float16 and bfloat16 too, as by ``F.conv_transpose2d``); integer, bool
+    and complex tensors are refused, and input, weight and bias must share one dtype and one device (a
+    ``meta`` weight among CPU tensors is refused rather than giving uninitialised memory). The same checks
+    hold for the three teaching versions.
+
     Taught in: chapter "Transposed convolution from scratch" (the fast path); the phases are those of the
     chapter "Checkerboard artifacts".
     """
@@ -824,13 +851,41 @@ class _SubPixelConvTranspose2d(torch.autograd.Function):
 # ----------------------------------------------------------------------------------------------------------
 # The layer
 # ----------------------------------------------------------------------------------------------------------
+def _check_layer_geometry(c_in: int, c_out: int, groups: int, layer: ConvTranspose2d, itemsize: int) -> None:
+    """Refuse, when a layer is built, a weight above the memory limit or a geometry that no input can use.
+
+    The weight has in_channels * out_channels / groups * kH * kW entries. Even the smallest forward call
+    (one image, the fewest input pixels that give an output pixel: H_min = 1 + ceil((2p - d(k-1) - a) / s))
+    must stay within the limits of ``_check_budget``; a larger input only needs more.
+    """
+    k, s, p, a, d = layer.kernel_size, layer.stride, layer.padding, layer.output_padding, layer.dilation
+    weight_bytes = c_in * (c_out // groups) * k[0] * k[1] * itemsize
+    if weight_bytes > _MAX_BYTES:
+        raise ValueError(
+            f"in_channels={c_in}, out_channels={c_out}, groups={groups} and kernel_size={k} make a weight of "
+            f"{weight_bytes / 2**30:.3g} GiB; the limit is {_MAX_BYTES // 2**30} GiB"
+        )
+    smallest = tuple(
+        1 + max(0, -(-(2 * pi - di * (ki - 1) - ai) // si)) for ki, si, pi, ai, di in zip(k, s, p, a, d)
+    )
+    if c_in * smallest[0] * smallest[1] * itemsize > _MAX_BYTES:
+        raise ValueError(
+            f"padding={p} crops everything unless the input has at least {smallest[0]} x {smallest[1]} pixels "
+            f"(kernel_size={k}, stride={s}, dilation={d}), more than fits in {_MAX_BYTES // 2**30} GiB"
+        )
+    _check_budget((1, c_in, *smallest), c_out, k, itemsize, s, p, a, d)
+
+
 class ConvTranspose2d(nn.Module):
     """A transposed-convolution layer built on :func:`conv_transpose2d`; interchangeable with nn.ConvTranspose2d.
 
     Same constructor, parameter shapes (weight (in_channels, out_channels // groups, kH, kW), bias
     (out_channels,)), default initialisation and state_dict keys as ``torch.nn.ConvTranspose2d``.
     forward(input (N, C_in, H, W) or (C_in, H, W), output_size=None) -> (N, C_out, H_out, W_out);
-    ``output_size`` picks the output padding that gives that size, as in PyTorch.
+    ``output_size`` picks the output padding that gives that size, as in PyTorch; given in full, as
+    (N, C_out, H_out, W_out) or (C_out, H_out, W_out), its leading sizes must be those of the output.
+    The constructor refuses, before allocating anything, a weight or a geometry beyond the memory limits
+    of :func:`conv_transpose2d` (e.g. ``kernel_size=2**40``, ``stride=2**40``, ``padding=2**40``).
 
     Taught in: chapter "Transposed convolution from scratch".
     """
@@ -852,16 +907,23 @@ class ConvTranspose2d(nn.Module):
     ) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_int(value):
+                raise TypeError(
+                    f"{name}={describe(value)} must be a positive int, not {type(value).__name__}"
+                )
+            if value < 1:
                 raise ValueError(f"{name}={value!r} must be a positive int")
         if in_channels % groups != 0:
             raise ValueError(f"in_channels={in_channels} must be divisible by groups={groups}")
         if out_channels % groups != 0:
             raise ValueError(f"out_channels={out_channels} must be divisible by groups={groups}")
         if padding_mode != "zeros":
-            raise ValueError(f"padding_mode={padding_mode!r} is not supported; only 'zeros' is")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+            raise ValueError(f"padding_mode={describe(padding_mode)} is not supported; only 'zeros' is")
+        check_bool("bias", bias)
+        device = check_device("device", device)
+        dtype = check_dtype("dtype", dtype)
+        self.in_channels = in_channels = int(in_channels)
+        self.out_channels = out_channels = int(out_channels)
         self.kernel_size = _pair(kernel_size, "kernel_size", 1)
         self.stride = _pair(stride, "stride", 1)
         self.padding = _pair(padding, "padding", 0)
@@ -873,7 +935,9 @@ class ConvTranspose2d(nn.Module):
                     f"output_padding={self.output_padding} must be smaller than stride or dilation "
                     f"(stride={self.stride}, dilation={self.dilation})"
                 )
-        self.groups = groups
+        itemsize = (dtype or torch.get_default_dtype()).itemsize
+        _check_layer_geometry(in_channels, out_channels, int(groups), self, itemsize)
+        self.groups = int(groups)
         self.padding_mode = padding_mode
         factory = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(
@@ -899,20 +963,29 @@ class ConvTranspose2d(nn.Module):
 
     def _output_padding_for(self, input: torch.Tensor, output_size: Sequence[int]) -> tuple[int, int]:
         """The output padding that makes the output (H_out, W_out) == output_size (last two entries)."""
+        if not isinstance(input, torch.Tensor):
+            raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+        if input.dim() not in (3, 4):
+            raise ValueError(
+                f"input must be 3-D (C_in, H, W) or 4-D (N, C_in, H, W), got shape {tuple(input.shape)}"
+            )
         if isinstance(output_size, torch.Size):
             output_size = tuple(output_size)
-        if not isinstance(output_size, (tuple, list)) or any(
-            isinstance(v, bool) or not isinstance(v, int) for v in output_size
-        ):
-            raise TypeError(f"output_size={output_size!r} must be a sequence of ints")
-        if not isinstance(input, torch.Tensor) or input.dim() not in (3, 4):
-            shape = tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__
-            raise ValueError(f"input must be 3-D (C_in, H, W) or 4-D (N, C_in, H, W), got {shape}")
+        if not isinstance(output_size, (tuple, list)) or not all(is_int(v) for v in output_size):
+            raise TypeError(f"output_size={describe(output_size)} must be a sequence of ints")
+        output_size = tuple(int(v) for v in output_size)
         if len(output_size) not in (2, input.dim()):
             raise ValueError(
-                f"output_size={tuple(output_size)} must have 2 or {input.dim()} entries for a "
-                f"{input.dim()}-D input"
+                f"output_size={output_size} must have 2 or {input.dim()} entries for a {input.dim()}-D input"
             )
+        leading = (*input.shape[:-3], self.out_channels)  # (N, C_out) or (C_out,)
+        if len(output_size) > 2 and output_size[:-2] != leading:
+            raise ValueError(
+                f"output_size={output_size} must have the batch size and out_channels={self.out_channels} "
+                f"of the output {leading} in front of (H_out, W_out)"
+            )
+        if min(output_size[-2:]) < 1:
+            raise ValueError(f"output_size={output_size} must be at least 1 in H_out and W_out")
         target = tuple(output_size[-2:])
         try:
             return required_output_padding(

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 
 import torch
 
+from ._validate import check_bool, check_bytes_budget, check_device, check_tensor, describe
+
 __all__ = [
     "bed_of_nails_upsample",
     "bilinear_kernel",
@@ -44,12 +46,23 @@ def _is_int(v: object) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-def _check_4d(x: object, name: str = "x") -> torch.Tensor:
+def _check_4d(x: object, name: str = "x", dtype: str = "real") -> torch.Tensor:
+    """A (N, C, H, W) tensor of a real dtype (``dtype="floating"``: floating only); bool and complex refused."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor of shape (N, C, H, W); got {type(x).__name__}")
     if x.dim() != 4:
         raise ValueError(f"{name} must have shape (N, C, H, W) (4 dimensions); got shape {tuple(x.shape)}")
+    check_tensor(name, x, dtype=dtype)
     return x
+
+
+#: the largest tensor one call here may create (a typo such as scale_factor=2**40 must not ask for terabytes)
+_MAX_BYTES = 2**32
+
+
+def _check_bytes(what: str, numel: int, dtype: torch.dtype) -> None:
+    """Refuse, before allocating, a result of ``numel`` elements above ``_MAX_BYTES``; ``what`` names the cause."""
+    check_bytes_budget(what, numel * dtype.itemsize, _MAX_BYTES)
 
 
 def _int_pair(value: object, name: str, minimum: int = 1) -> tuple[int, int]:
@@ -111,7 +124,7 @@ def nearest_upsample(x: torch.Tensor, scale_factor: int | tuple[int, int]) -> to
     the sum of the gradients of its block).
 
     Args:
-        x: input batch (any dtype).
+        x: input batch, a real dtype (floating or integer; bool and complex are refused).
         scale_factor: positive int, or a pair ``(s_h, s_w)`` of positive ints.
 
     Taught in: chapter upsampling (unpooling).
@@ -119,6 +132,9 @@ def nearest_upsample(x: torch.Tensor, scale_factor: int | tuple[int, int]) -> to
     _check_4d(x)
     sh, sw = _int_pair(scale_factor, "scale_factor")
     n, c, h, w = x.shape
+    _check_bytes(
+        f"scale_factor={scale_factor!r} on x of shape {tuple(x.shape)}", n * c * h * sh * w * sw, x.dtype
+    )
     blocks = x[:, :, :, None, :, None].expand(n, c, h, sh, w, sw)  # (N, C, H, s_h, W, s_w)
     return blocks.reshape(n, c, h * sh, w * sw)  # (N, C, s_h*H, s_w*W)
 
@@ -133,7 +149,7 @@ def bed_of_nails_upsample(x: torch.Tensor, scale_factor: int | tuple[int, int]) 
     transposed convolution (up to the trailing zeros).
 
     Args:
-        x: input batch (any dtype).
+        x: input batch, a real dtype (floating or integer; bool and complex are refused).
         scale_factor: positive int, or a pair ``(s_h, s_w)`` of positive ints.
 
     Taught in: chapter upsampling (unpooling).
@@ -141,6 +157,9 @@ def bed_of_nails_upsample(x: torch.Tensor, scale_factor: int | tuple[int, int]) 
     _check_4d(x)
     sh, sw = _int_pair(scale_factor, "scale_factor")
     n, c, h, w = x.shape
+    _check_bytes(
+        f"scale_factor={scale_factor!r} on x of shape {tuple(x.shape)}", n * c * h * sh * w * sw, x.dtype
+    )
     out = torch.zeros(n, c, h * sh, w * sw, dtype=x.dtype, device=x.device)  # (N, C, s_h*H, s_w*W)
     out[:, :, ::sh, ::sw] = x
     return out
@@ -234,6 +253,10 @@ def max_unpool2d(
         )
     if indices.dtype.is_floating_point or indices.dtype.is_complex or indices.dtype == torch.bool:
         raise TypeError(f"indices must be an integer tensor (torch.int64); got dtype {indices.dtype}")
+    if indices.device != input.device:  # a meta tensor among real ones would give uninitialised memory
+        raise ValueError(
+            f"indices is on {indices.device} but input is on {input.device}; they must share a device"
+        )
     kh, kw = _int_pair(kernel_size, "kernel_size")
     sh, sw = (kh, kw) if stride is None else _int_pair(stride, "stride")
     ph, pw = _int_pair(padding, "padding", minimum=0)
@@ -264,6 +287,12 @@ def max_unpool2d(
                     f"that kernel_size={(kh, kw)}, stride and padding={(ph, pw)} give"
                 )
     n, c = input.shape[:2]
+    _check_bytes(
+        f"an output of size {(h_out, w_out)} (kernel_size={(kh, kw)}, stride={(sh, sw)}, padding={(ph, pw)}, "
+        f"output_size={describe(output_size)})",
+        n * c * h_out * w_out,
+        input.dtype,
+    )
     flat = indices.reshape(n, c, -1).long()  # (N, C, h*w)
     if flat.numel() > 0:
         lo, hi = int(flat.min()), int(flat.max())
@@ -314,12 +343,16 @@ def bilinear_matrix(
     """
     for name, v in (("in_size", in_size), ("out_size", out_size)):
         if not _is_int(v) or v < 1:
-            raise ValueError(f"{name}={v!r} must be a positive int")
+            error = ValueError if _is_int(v) else TypeError
+            raise error(f"{name}={describe(v)} must be a positive int")
+    check_bool("align_corners", align_corners)
+    device = check_device("device", device)
     if scale_factor is not None:
         if isinstance(scale_factor, Sequence) and not isinstance(scale_factor, str):
             raise TypeError(f"scale_factor={scale_factor!r} must be one number: bilinear_matrix is one axis")
         scale_factor = _real_pair(scale_factor, "scale_factor")[0]
     dtype = _floating_dtype(dtype)
+    _check_bytes(f"in_size={in_size} and out_size={out_size} (the matrix A)", in_size * out_size, dtype)
     j = torch.arange(out_size, dtype=dtype, device=device)  # (out,)
     if align_corners:
         step = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
@@ -373,8 +406,14 @@ def bilinear_upsample(
     if not x.dtype.is_floating_point:
         raise TypeError(f"x must have a floating dtype for bilinear interpolation; got {x.dtype}")
     sh, sw = _real_pair(scale_factor, "scale_factor")
-    h, w = x.shape[2], x.shape[3]
+    check_bool("align_corners", align_corners)
+    n, c, h, w = x.shape
     h_out, w_out = math.floor(h * sh), math.floor(w * sw)
+    _check_bytes(
+        f"scale_factor={scale_factor!r} on x of shape {tuple(x.shape)} (output {h_out} x {w_out})",
+        max(n * c * h_out * w_out, h_out * h, w_out * w, n * c * h_out * w),
+        torch.promote_types(x.dtype, torch.float32),
+    )
     if h_out < 1 or w_out < 1:
         raise ValueError(
             f"scale_factor={scale_factor!r} turns the spatial size {(h, w)} into {(h_out, w_out)}; "
@@ -424,7 +463,8 @@ def bilinear_kernel(
     """
     for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
         if not _is_int(v) or v < 1:
-            raise ValueError(f"{name}={v!r} must be a positive int")
+            error = ValueError if _is_int(v) else TypeError
+            raise error(f"{name}={describe(v)} must be a positive int")
     if in_channels != out_channels:
         raise ValueError(
             f"in_channels={in_channels} and out_channels={out_channels} must be equal: the bilinear kernel "
@@ -432,6 +472,12 @@ def bilinear_kernel(
         )
     kh, kw = _int_pair(kernel_size, "kernel_size")
     dtype = _floating_dtype(dtype)
+    device = check_device("device", device)
+    _check_bytes(
+        f"in_channels={in_channels}, out_channels={out_channels} and kernel_size={kernel_size!r} (the weight)",
+        in_channels * out_channels * kh * kw,
+        dtype,
+    )
 
     def hat(k: int) -> torch.Tensor:
         f = (k + 1) // 2

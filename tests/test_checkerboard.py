@@ -319,7 +319,61 @@ def test_icnr_errors():
         icnr_(torch.empty(4, 2, 3), 2)
     with pytest.raises(ValueError, match=r"upscale_factor=0 must be a positive int"):
         icnr_(torch.empty(4, 2, 3, 3), 0)
-    with pytest.raises(ValueError, match=r"upscale_factor=2.0 must be a positive int"):
+    with pytest.raises(TypeError, match=r"upscale_factor=2.0 must be a positive int"):
         icnr_(torch.empty(4, 2, 3, 3), 2.0)
     with pytest.raises(ValueError, match="left the sub-kernel unfilled"):  # an init that returns a copy
         icnr_(torch.empty(4, 2, 3, 3), 2, init=lambda t: nn.init.normal_(t.clone()))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# bad inputs refused by name (issue 15)
+# ---------------------------------------------------------------------------------------------------------
+def test_energy_refuses_nan_and_infinity():
+    images = torch.zeros(8, 8)
+    for value in (math.nan, math.inf):
+        images[0, 0] = value
+        with pytest.raises(ValueError, match="images contains NaN or infinity"):
+            checkerboard_energy(images, 2)
+    with pytest.raises(TypeError, match="period=2.5 must be an int >= 2"):
+        checkerboard_energy(torch.zeros(8, 8), 2.5)
+
+
+def test_overlap_counts_refuses_a_huge_output_before_allocating():
+    with pytest.raises(ValueError, match="stride=1099511627776 .* would need"):
+        overlap_counts(3, 2**40, 3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(bias="False"), TypeError, "bias='False' must be a bool"),
+        (dict(kernel_size=2**40), ValueError, "kernel_size=1099511627776 .* would need"),
+        (dict(out_channels=2**40), ValueError, "out_channels=1099511627776 .* would need"),
+        (dict(scale_factor=2**40), ValueError, "scale_factor=1099511627776 .* would need"),
+        (dict(in_channels=2.0), TypeError, "in_channels=2.0 must be a positive int"),
+        (dict(dtype=torch.int64), TypeError, "dtype=torch.int64 must be a floating dtype"),
+        (dict(device="no-such-device"), ValueError, "device='no-such-device'"),
+    ],
+)
+def test_resize_conv_constructor_refuses_before_allocating(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ResizeConv2d(**(dict(in_channels=2, out_channels=3, scale_factor=2) | kwargs))
+
+
+def test_resize_conv_forward_names_x():
+    layer = ResizeConv2d(2, 3, 2)
+    with pytest.raises(ValueError, match="x is on meta but ResizeConv2d's parameters are on cpu"):
+        layer(torch.randn(1, 2, 3, 3, device="meta"))
+    with pytest.raises(TypeError, match="x has dtype torch.float64 but ResizeConv2d's parameters"):
+        layer(torch.randn(1, 2, 3, 3, dtype=torch.float64))
+    with pytest.raises(TypeError, match="x must have a floating dtype"):
+        layer(torch.ones(1, 2, 3, 3, dtype=torch.int64))
+    with pytest.raises(ValueError, match="x has 3 channels .* in_channels=2"):
+        layer(torch.randn(1, 3, 3, 3))
+
+
+def test_icnr_refuses_non_floating_tensors_and_non_callables():
+    with pytest.raises(TypeError, match="tensor must have a floating dtype"):
+        icnr_(torch.zeros(4, 2, 3, 3, dtype=torch.int64), 2)
+    with pytest.raises(TypeError, match="init=3 must be an in-place initialiser"):
+        icnr_(torch.empty(4, 2, 3, 3), 2, init=3)

@@ -185,3 +185,43 @@ def test_errors_name_the_argument(call, match):
 def test_non_integer_arguments_raise_type_error(bad):
     with pytest.raises(TypeError, match="kernel_size"):
         conv_output_size(8, bad)
+
+
+# ------------------------------------------------------------------- bad inputs refused by name (issue 15)
+def test_ceil_mode_must_be_a_real_bool():
+    with pytest.raises(TypeError, match="ceil_mode='False' must be a bool"):
+        pool_output_size(5, 2, ceil_mode="False")  # the string is truthy: it used to mean True
+
+
+def test_shape_trace_checks_shape_and_dtype_before_allocating():
+    model = nn.Sequential(nn.Linear(4, 2))
+    with pytest.raises(ValueError, match=r"input_shape=\(1099511627776, 4\) .* would need"):
+        shape_trace(model, (2**40, 4))
+    with pytest.raises(TypeError, match=r"input_shape=\(True, 4\) must be a sequence of positive ints"):
+        shape_trace(model, (True, 4))
+    with pytest.raises(TypeError, match="input_shape=None"):
+        shape_trace(model, None)
+    with pytest.raises(ValueError, match=r"input_shape=\(\) must be a non-empty"):
+        shape_trace(model, ())
+    with pytest.raises(TypeError, match="dtype=torch.int64 must be a floating dtype"):
+        shape_trace(model, (1, 4), dtype=torch.int64)
+
+
+def test_shape_trace_rows_are_validated():
+    from lecture_lib.conv_arith import LayerShape, ShapeTrace
+
+    row = LayerShape("0", "Linear()", [1, 4], (1, 2), 10)
+    assert row.input_shape == (1, 4)  # stored as a tuple
+    assert ShapeTrace([row]) == [row] and ShapeTrace() == []
+    with pytest.raises(TypeError, match="name=3 must be a str"):
+        LayerShape(3, "Linear()", (1, 4), (1, 2), 10)
+    with pytest.raises(ValueError, match=r"output_shape=\(-1, 2\) must not contain negative sizes"):
+        LayerShape("0", "Linear()", (1, 4), (-1, 2), 10)
+    with pytest.raises(TypeError, match="input_shape='14' must be a tuple of ints"):
+        LayerShape("0", "Linear()", "14", (1, 2), 10)
+    with pytest.raises(ValueError, match="num_params=-1"):
+        LayerShape("0", "Linear()", (1, 4), (1, 2), -1)
+    with pytest.raises(TypeError, match="rows must hold LayerShape rows only"):
+        ShapeTrace([1, 2])
+    with pytest.raises(TypeError, match="rows=3 must be an iterable"):
+        ShapeTrace(3)

@@ -72,3 +72,16 @@ def test_lstm_float32_equals_nn_lstm_on_both_routes(threshold):
         results.append([output, h_n, c_n, *torch.autograd.grad(loss, [xi, *module.parameters()])])
     for a, b in zip(*results):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("fn", [_onednn.linear, _onednn.outer_sum])
+def test_a_meta_or_other_dtype_operand_is_refused_by_name(threshold, fn):
+    """F.linear and F.conv2d return uninitialised CPU memory for a meta weight; both routes refuse it."""
+    rows, other = torch.randn(6, 3), torch.randn(4, 3) if fn is _onednn.linear else torch.randn(6, 4)
+    name = "weight" if fn is _onednn.linear else "grad_rows"
+    args = (rows, other.to("meta")) if fn is _onednn.linear else (other.to("meta"), rows)
+    with pytest.raises(ValueError, match=f"{name} is on meta but rows is on cpu"):
+        fn(*args)
+    args = (rows, other.double()) if fn is _onednn.linear else (other.double(), rows)
+    with pytest.raises(TypeError, match=f"{name} has dtype torch.float64 but rows has torch.float32"):
+        fn(*args)

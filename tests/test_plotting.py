@@ -71,3 +71,41 @@ def test_draw_grid_draws_one_patch_per_cell():
     draw_grid(ax, np.full((2, 3), "#fff", dtype=object), labels=np.array([["a", "", "c"], ["", "", ""]]))
     assert len(ax.patches) == 6
     assert [t.get_text() for t in ax.texts] == ["a", "c"]
+
+
+# ------------------------------------------------------------------- bad inputs refused by name (issue 15)
+def test_figure_to_png_checks_its_arguments():
+    fig = Figure(figsize=(1, 1))
+    with pytest.raises(TypeError, match="fig=None must be a matplotlib.figure.Figure"):
+        figure_to_png(None)
+    with pytest.raises(TypeError, match="dpi=72.5 must be an int"):
+        figure_to_png(fig, dpi=72.5)
+    with pytest.raises(ValueError, match="dpi=100000 makes a 100000 x 100000-pixel image"):
+        figure_to_png(fig, dpi=10**5)  # refused before matplotlib allocates 40 GB
+
+
+def test_draw_grid_checks_its_arguments():
+    ax = Figure().subplots()
+    colors = np.full((2, 3), "#fff", dtype=object)
+    with pytest.raises(TypeError, match="ax=None must be a matplotlib Axes"):
+        draw_grid(None, colors)
+    with pytest.raises(ValueError, match="colors must be a 2-D array"):
+        draw_grid(ax, np.array(["#fff"]))
+    with pytest.raises(ValueError, match="colors holds 'no-such-colour'"):
+        draw_grid(ax, np.full((2, 3), "no-such-colour", dtype=object))
+    with pytest.raises(ValueError, match="colors has 1000000 x 1000000 cells"):
+        draw_grid(ax, np.broadcast_to(np.array("#fff", dtype=object), (10**6, 10**6)))
+    with pytest.raises(ValueError, match=r"hatch must have the shape \(2, 3\) of colors"):
+        draw_grid(ax, colors, hatch=np.zeros((3, 3), dtype=bool))
+    with pytest.raises(ValueError, match="origin=nan must be a finite"):
+        draw_grid(ax, colors, origin=(float("nan"), 0.0))
+    assert not ax.patches  # nothing was drawn by a refused call
+
+
+def test_draw_conv_arithmetic_refuses_grids_too_large_to_draw():
+    with pytest.raises(ValueError, match="stride=1099511627776 is too large to draw"):
+        draw_conv_arithmetic(stride=2**40)
+    with pytest.raises(ValueError, match="input_size=100, .* make a grid of 201 x 201 cells"):
+        draw_conv_arithmetic(input_size=100, stride=2, transposed=True)
+    with pytest.raises(ValueError, match="input_size=0 must be >= 1"):
+        draw_conv_arithmetic(input_size=0)

@@ -801,3 +801,97 @@ def test_conv2d_matrix_refuses_a_matrix_above_the_limit():
     ):
         conv2d_matrix(torch.ones(3, 3), (10**5, 10**5))
     assert conv2d_matrix(torch.ones(3, 3), (10**5, 3), stride=(10**5, 1)).shape == (1, 3 * 10**5)
+
+
+# ------------------------------------------------------------------- bad inputs refused by name (issue 15)
+@pytest.mark.parametrize("fn", _ALL_FOUR)
+def test_a_meta_weight_or_bias_among_cpu_tensors_is_refused(fn):
+    x, w, b = torch.randn(1, 4, 3, 3), torch.randn(4, 2, 3, 3), torch.randn(2)
+    with pytest.raises(ValueError, match="weight is on meta but input is on cpu"):
+        fn(x, w.to("meta"), b)
+    with pytest.raises(ValueError, match="bias is on meta but input is on cpu"):
+        fn(x, w, b.to("meta"))
+    with pytest.raises(ValueError, match="weight is on cpu but input is on meta"):
+        fn(x.to("meta"), w, b)
+
+
+@pytest.mark.parametrize("fn", _ALL_FOUR)
+@pytest.mark.parametrize("dtype", [torch.int64, torch.bool, torch.complex64])
+def test_integer_bool_and_complex_tensors_are_refused(fn, dtype):
+    x, w = torch.randn(1, 4, 3, 3), torch.randn(4, 2, 3, 3)
+    with pytest.raises(TypeError, match="input must have a floating dtype"):
+        fn(x.to(dtype), w.to(dtype))
+    with pytest.raises(TypeError, match="weight must have a floating dtype"):
+        fn(x, w.to(dtype))
+    with pytest.raises(TypeError, match="bias must have a floating dtype"):
+        fn(x, w, torch.zeros(2, dtype=dtype))
+
+
+@pytest.mark.parametrize("fn", _ALL_FOUR)
+def test_half_precision_is_supported_like_f_conv_transpose2d(fn):
+    """float16 and bfloat16 are accepted on purpose: the result follows F.conv_transpose2d in float64."""
+    gen = torch.Generator().manual_seed(3)
+    x, w, b = torch.randn(2, 4, 5, 5, generator=gen), torch.randn(4, 3, 3, 3, generator=gen), torch.randn(3)
+    expected = F.conv_transpose2d(x.double(), w.double(), b.double(), stride=2, padding=1)
+    for dtype, tol in ((torch.float16, 0.05), (torch.bfloat16, 0.3)):
+        out = fn(x.to(dtype), w.to(dtype), b.to(dtype), stride=2, padding=1)
+        assert out.dtype == dtype
+        torch.testing.assert_close(out.double(), expected, atol=tol, rtol=0)
+
+
+def test_scatter_function_apply_checks_its_arguments():
+    x, w = torch.randn(1, 4, 3, 3), torch.randn(4, 2, 3, 3)
+    apply = ConvTranspose2dScatterFunction.apply
+    torch.testing.assert_close(apply(x, w, None, 2, 1, 1, 1), F.conv_transpose2d(x, w, None, 2, 1, 1))
+    with pytest.raises(ValueError, match="input must be 4-D"):
+        apply(x[0], w, None, (1, 1), (0, 0), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match="weight is on meta"):
+        apply(x, w.to("meta"), None, (1, 1), (0, 0), (0, 0), (1, 1))
+    with pytest.raises(TypeError, match=r"stride=\(1, 1, 1\) must be an int or a pair"):
+        apply(x, w, None, (1, 1, 1), (0, 0), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"stride=\(1099511627776, 1099511627776\) gives"):
+        apply(x, w, None, 2**40, (0, 0), (0, 0), (1, 1))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(kernel_size=2**40), ValueError, r"kernel_size=\(1099511627776, 1099511627776\) make a weight"),
+        (dict(in_channels=2**40), ValueError, "in_channels=1099511627776, .* make a weight of"),
+        (dict(stride=2**40), ValueError, r"stride=\(1099511627776, 1099511627776\) gives"),
+        (dict(dilation=2**40), ValueError, r"dilation=\(1099511627776, 1099511627776\) makes a canvas"),
+        (dict(padding=2**40), ValueError, r"padding=\(1099511627776, 1099511627776\) crops everything"),
+        (dict(bias="False"), TypeError, "bias='False' must be a bool"),
+        (dict(in_channels=2.0), TypeError, "in_channels=2.0 must be a positive int"),
+        (dict(device="no-such-device"), ValueError, "device='no-such-device'"),
+        (dict(dtype=torch.int64), TypeError, "dtype=torch.int64 must be a floating dtype"),
+        (dict(padding_mode=3), ValueError, "padding_mode=3 is not supported"),
+    ],
+)
+def test_layer_constructor_refuses_before_allocating(kwargs, error, match):
+    args = dict(in_channels=4, out_channels=2, kernel_size=3) | kwargs
+    with pytest.raises(error, match=match):
+        ConvTranspose2d(**args)
+
+
+def test_layer_output_size_is_validated():
+    layer = ConvTranspose2d(4, 2, 3, stride=2, padding=1)
+    x = torch.randn(1, 4, 3, 3)
+    assert layer(x, output_size=(1, 2, 6, 6)).shape == (1, 2, 6, 6)
+    assert layer(x[0], output_size=torch.Size([2, 5, 5])).shape == (2, 5, 5)
+    with pytest.raises(ValueError, match=r"output_size=\(2, 2, 6, 6\) must have the batch size"):
+        layer(x, output_size=(2, 2, 6, 6))
+    with pytest.raises(ValueError, match=r"output_size=\(1, 3, 6, 6\) must have the batch size"):
+        layer(x, output_size=(1, 3, 6, 6))
+    with pytest.raises(ValueError, match=r"output_size=\(0, 0\) must be at least 1"):
+        layer(x, output_size=(0, 0))
+    with pytest.raises(TypeError, match=r"output_size=\(True, True\) must be a sequence of ints"):
+        layer(x, output_size=(True, True))
+    with pytest.raises(ValueError, match="output_size=.* is not reachable"):
+        layer(x, output_size=(2**40, 2**40))
+    with pytest.raises(
+        ValueError, match="input is on meta but weight is on cpu|weight is on cpu but input is on meta"
+    ):
+        layer(x.to("meta"))
+    with pytest.raises(TypeError, match="weight .* must have the dtype and device of input"):
+        layer(x.double())

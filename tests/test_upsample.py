@@ -453,3 +453,62 @@ def test_bilinear_kernel_errors():
         bilinear_kernel(0, 0, 4)
     with pytest.raises(TypeError, match="dtype=torch.int64 must be a floating torch.dtype"):
         bilinear_kernel(1, 1, 4, dtype=torch.int64)
+
+
+# ------------------------------------------------------------------- bad inputs refused by name (issue 15)
+def test_align_corners_must_be_a_real_bool():
+    x = torch.randn(1, 1, 3, 3)
+    with pytest.raises(TypeError, match="align_corners='False' must be a bool"):
+        bilinear_upsample(x, 2, align_corners="False")  # the string is truthy: it used to mean True
+    with pytest.raises(TypeError, match="align_corners=0 must be a bool"):
+        bilinear_upsample(x, 2, align_corners=0)
+    with pytest.raises(TypeError, match="align_corners='False' must be a bool"):
+        bilinear_matrix(3, 6, align_corners="False")
+
+
+@pytest.mark.parametrize("fn", [nearest_upsample, bed_of_nails_upsample])
+def test_unpooling_refuses_bool_and_complex_but_keeps_integers(fn):
+    assert fn(torch.arange(4).view(1, 1, 2, 2), 2).dtype == torch.int64
+    with pytest.raises(TypeError, match="x must have a real"):
+        fn(torch.ones(1, 1, 2, 2, dtype=torch.bool), 2)
+    with pytest.raises(TypeError, match="x must have a real"):
+        fn(torch.ones(1, 1, 2, 2, dtype=torch.complex64), 2)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: nearest_upsample(torch.ones(1, 1, 2, 2), 2**40), "scale_factor=1099511627776 .* would need"),
+        (lambda: bed_of_nails_upsample(torch.ones(1, 1, 2, 2), 2**40), "scale_factor=1099511627776"),
+        (
+            lambda: bilinear_upsample(torch.ones(1, 1, 2, 2), 1e12),
+            "scale_factor=1000000000000.0 .* would need",
+        ),
+        (lambda: bilinear_matrix(2**40, 3), "in_size=1099511627776 and out_size=3"),
+        (lambda: bilinear_kernel(2, 2, 2**40), "kernel_size=1099511627776 .* would need"),
+        (
+            lambda: max_unpool2d(torch.ones(1, 1, 2, 2), torch.zeros(1, 1, 2, 2, dtype=torch.long), 2**40),
+            "kernel_size=",
+        ),
+    ],
+)
+def test_huge_sizes_are_refused_before_allocating(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_max_unpool_refuses_tensors_on_two_devices():
+    pooled, switches = max_pool2d_with_switches(torch.randn(1, 1, 4, 4), 2)
+    with pytest.raises(ValueError, match="indices is on cpu but input is on meta"):
+        max_unpool2d(pooled.to("meta"), switches, 2)
+    with pytest.raises(ValueError, match="indices is on meta but input is on cpu"):
+        max_unpool2d(pooled, switches.to("meta"), 2)
+
+
+def test_devices_and_sizes_of_the_weight_builders_are_checked():
+    with pytest.raises(ValueError, match="device='no-such-device'"):
+        bilinear_matrix(3, 6, device="no-such-device")
+    with pytest.raises(TypeError, match="device=3.5 must be a str or torch.device"):
+        bilinear_kernel(2, 2, 4, device=3.5)
+    with pytest.raises(TypeError, match="in_size=2.5 must be a positive int"):
+        bilinear_matrix(2.5, 6)
