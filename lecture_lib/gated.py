@@ -60,6 +60,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import _onednn
+from ._validate import (
+    check_bytes_budget,
+    check_device,
+    check_dtype,
+    check_module_matches,
+    check_tensor,
+)
+from .rnn import _check_alike  # one device and one dtype, naming the odd tensors out
 
 __all__ = [
     "GRU",
@@ -106,6 +114,13 @@ def _check_cell_args(
     for label, t in (("b_ih", b_ih), ("b_hh", b_hh)):
         if t is not None and not isinstance(t, Tensor):
             raise TypeError(f"{name}: {label} must be a torch.Tensor or None, got {type(t).__name__}")
+    tensors = {"input": x, **states, "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh}
+    for label, t in tensors.items():
+        if t is not None:  # float16 to float64; int, bool and complex refused by name
+            check_tensor(f"{name}: {label}", t, dtype="floating")
+    # one device (a meta weight among CPU tensors would give uninitialised memory) and one dtype (torch's own
+    # "expected m1 and m2 to have the same dtype" names no argument)
+    _check_alike(f"{name}: ", **tensors)
     if w_ih.dim() != 2 or w_ih.shape[0] % n_gates != 0 or w_ih.shape[0] == 0:
         raise ValueError(
             f"{name}: w_ih has shape {tuple(w_ih.shape)}, expected ({n_gates} * hidden_size, input_size)"
@@ -455,6 +470,17 @@ def _check_size(name: str, value: object, minimum: int) -> int:
     return value
 
 
+def _check_factory(device: object, dtype: object) -> dict[str, torch.device | torch.dtype | None]:
+    """The ``device=`` and ``dtype=`` of a module: a device this machine has, a floating dtype (or None)."""
+    return {"device": check_device("device", device), "dtype": check_dtype("dtype", dtype)}
+
+
+def _check_parameter_bytes(call: str, count: int, dtype: torch.dtype | None) -> None:
+    """Refuse a module whose ``count`` parameters would not fit in memory, before allocating any of them."""
+    itemsize = (dtype or torch.get_default_dtype()).itemsize
+    check_bytes_budget(f"the {count} parameters of {call}", count * itemsize)
+
+
 class _CellBase(nn.Module):
     """Parameters weight_ih (G*H, D), weight_hh (G*H, H), bias_ih, bias_hh (G*H,) as in nn.RNNCellBase."""
 
@@ -472,8 +498,13 @@ class _CellBase(nn.Module):
         self.input_size = _check_size("input_size", input_size, 1)
         self.hidden_size = _check_size("hidden_size", hidden_size, 1)
         self.bias = _check_bool("bias", bias)
-        factory = {"device": device, "dtype": dtype}
+        factory = _check_factory(device, dtype)
         g = self.n_gates * hidden_size
+        _check_parameter_bytes(
+            f"{type(self).__name__}(input_size={input_size}, hidden_size={hidden_size})",
+            g * (input_size + hidden_size + (2 if bias else 0)),
+            factory["dtype"],
+        )
         self.weight_ih = nn.Parameter(torch.empty(g, input_size, **factory))
         self.weight_hh = nn.Parameter(torch.empty(g, hidden_size, **factory))
         if self.bias:
@@ -493,6 +524,12 @@ class _CellBase(nn.Module):
     def _zeros(self, x: Tensor) -> Tensor:
         return torch.zeros(*x.shape[:-1], self.hidden_size, device=x.device, dtype=x.dtype)
 
+    def _check_input(self, input: Tensor) -> None:
+        """A floating tensor on the device and of the dtype of the cell's parameters."""
+        name = type(self).__name__
+        check_tensor(f"{name}: input", input, dtype="floating")
+        check_module_matches(name, self, input)
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         return s if self.bias else s + ", bias=False"
@@ -510,6 +547,7 @@ class LSTMCell(_CellBase):
     n_gates = 4
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        self._check_input(input)
         if hx is None:
             zeros = self._zeros(input)
             hx = (zeros, zeros)
@@ -541,6 +579,7 @@ class GRUCell(_CellBase):
         self.reset = reset
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        self._check_input(input)
         if hx is None:
             hx = self._zeros(input)
         return gru_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.reset)
@@ -561,6 +600,7 @@ class MGUCell(_CellBase):
     n_gates = 2
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        self._check_input(input)
         if hx is None:
             hx = self._zeros(input)
         return mgu_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
@@ -602,8 +642,16 @@ class _GatedRNNBase(nn.Module):
         self.dropout = float(dropout)
         self.bidirectional = _check_bool("bidirectional", bidirectional)
         num_directions = 2 if self.bidirectional else 1
-        factory = {"device": device, "dtype": dtype}
+        factory = _check_factory(device, dtype)
         g = self.n_gates * hidden_size
+        per_direction = g * (input_size + hidden_size + (2 if bias else 0))  # the first layer
+        per_direction += (num_layers - 1) * g * ((num_directions + 1) * hidden_size + (2 if bias else 0))
+        _check_parameter_bytes(
+            f"{type(self).__name__}(input_size={input_size}, hidden_size={hidden_size}, "
+            f"num_layers={num_layers}, bidirectional={bidirectional})",
+            num_directions * per_direction,
+            factory["dtype"],
+        )
         # names per (layer, direction), registered in nn.RNNBase's order so parameters() lines up too
         self._weight_names: list[tuple[str, str, str | None, str | None]] = []
         for layer in range(num_layers):
@@ -705,6 +753,8 @@ class _GatedRNNBase(nn.Module):
             raise TypeError(f"{name}: PackedSequence input is not supported; pass a padded tensor")
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a torch.Tensor, got {type(input).__name__}")
+        check_tensor(f"{name}: input", input, dtype="floating")
+        check_module_matches(name, self, input)
         if input.dim() not in (2, 3):
             order = "(batch, seq_len, input_size)" if self.batch_first else "(seq_len, batch, input_size)"
             raise ValueError(

@@ -5,6 +5,9 @@ and takes the same arguments (``gain``, ``mode``, ``nonlinearity``, ``generator`
 for the other. Random draws use the tensor's own ``uniform_`` / ``normal_`` with ``generator`` (which must
 live on the tensor's device, as in torch); the variances and fans are computed here.
 
+Tensors to fill must have a floating dtype (float16 and bfloat16 included, as in torch.nn.init); integer,
+bool and complex tensors are refused with ``TypeError``, as is a ``generator`` that is not a torch.Generator.
+
 Fans (as torch computes them, for weights used as ``x @ W.T``): a tensor of shape ``(out, in, *kernel)`` has
 fan_in = in * prod(kernel) and fan_out = out * prod(kernel).
 
@@ -17,6 +20,8 @@ import math
 import numbers
 
 import torch
+
+from ._validate import check_tensor, describe
 
 __all__ = [
     "calculate_fans",
@@ -43,6 +48,24 @@ _LINEAR_LIKE = (
 def _check_tensor(tensor: object) -> torch.Tensor:
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
+    return tensor
+
+
+def _check_weight(tensor: object, generator: object = None) -> torch.Tensor:
+    """A tensor to fill: floating (float16 and bfloat16 included, as torch.nn.init), not int, bool or complex;
+    ``generator`` None or a torch.Generator on the tensor's device type."""
+    check_tensor("tensor", tensor, dtype="floating")
+    if generator is not None:
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(
+                f"generator={describe(generator)} must be a torch.Generator or None, "
+                f"not {type(generator).__name__}"
+            )
+        if tensor.device.type != "meta" and generator.device.type != tensor.device.type:
+            raise ValueError(
+                f"generator is on {generator.device} but tensor is on {tensor.device}; create it with "
+                "torch.Generator(device=tensor.device)"
+            )
     return tensor
 
 
@@ -115,6 +138,7 @@ def xavier_uniform_(
 
     Taught in: chapter "Initialisation".
     """
+    _check_weight(tensor, generator)
     fan_in, fan_out = calculate_fans(tensor)
     if tensor.numel() == 0:  # nothing to fill (torch warns and returns it too)
         return tensor
@@ -132,6 +156,7 @@ def xavier_normal_(
 
     Taught in: chapter "Initialisation".
     """
+    _check_weight(tensor, generator)
     fan_in, fan_out = calculate_fans(tensor)
     if tensor.numel() == 0:
         return tensor
@@ -160,6 +185,7 @@ def kaiming_normal_(
         raise ValueError(f"mode={mode!r} is not supported; expected 'fan_in' or 'fan_out'")
     if isinstance(a, bool) or not isinstance(a, numbers.Real) or not math.isfinite(a):
         raise ValueError(f"a={a!r} must be a finite real number (the negative slope of leaky_relu)")
+    _check_weight(tensor, generator)
     fan_in, fan_out = calculate_fans(tensor)
     if tensor.numel() == 0:
         return tensor
@@ -180,7 +206,7 @@ def identity_(tensor: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
 
     Taught in: chapter "Initialisation".
     """
-    _check_tensor(tensor)
+    _check_weight(tensor)
     if tensor.ndim != 2:
         raise ValueError(f"tensor has shape {tuple(tensor.shape)}; identity_ expects a 2-d matrix")
     gain = _check_gain(gain, nonnegative=False)
@@ -203,12 +229,14 @@ def np_rnn_(tensor: torch.Tensor, generator: torch.Generator | None = None) -> t
 
     Taught in: chapter "Initialisation".
     """
-    _check_tensor(tensor)
+    _check_weight(tensor, generator)
     if tensor.ndim != 2 or tensor.shape[0] != tensor.shape[1] or tensor.shape[0] == 0:
         raise ValueError(
             f"tensor has shape {tuple(tensor.shape)}; np_rnn_ expects a square (H, H) matrix with H >= 1"
         )
     n = tensor.shape[0]
+    if tensor.device.type == "meta":  # shapes only: nothing to fill (as torch.nn.init on a meta tensor)
+        return tensor
     with torch.no_grad():
         R = torch.empty_like(tensor).normal_(generator=generator).to("cpu", torch.float64)  # (H, H)
         B = R.T @ R / n + torch.eye(n, dtype=torch.float64)  # (H, H), A + I

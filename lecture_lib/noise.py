@@ -43,7 +43,8 @@ def add_noise(
     """Corrupt a batch: return ``r(x)`` for the Gaussian, masking or salt-and-pepper process.
 
     Shapes: ``x`` (N, ...) with values in [0, 1] (e.g. (N, 1, 28, 28)) -> same shape, dtype and device; a
-    new tensor (``x`` is not modified). Values outside [0, 1] (or NaN) raise ``ValueError``. For masking and salt-and-pepper, the first dimension indexes the
+    new tensor (``x`` is not modified). Any floating dtype, float16 and bfloat16 included (integer, bool and
+    complex tensors raise ``TypeError``). Values outside [0, 1] (or NaN) raise ``ValueError``. For masking and salt-and-pepper, the first dimension indexes the
     examples and each example ``x[n]`` has ``d = x[n].numel()`` components.
 
     * ``kind="gaussian"`` (the lecture's): ``clip(x + noise_factor * eps, 0, 1)``, ``eps ~ N(0, 1)``

@@ -26,6 +26,16 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
+from ._validate import (
+    check_bool,
+    check_bytes_budget,
+    check_device,
+    check_dtype,
+    check_module_matches,
+    check_tensor,
+    describe,
+)
+
 __all__ = [
     "rnn_forward",
     "bptt",
@@ -40,16 +50,41 @@ _ACTIVATIONS = ("relu", "tanh")
 
 # --------------------------------------------------------------------------------------------- helpers
 def _check_activation(activation: str) -> None:
-    if activation not in _ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in _ACTIVATIONS:
         raise ValueError(f"activation={activation!r} is not supported; expected one of {_ACTIVATIONS}")
 
 
 def _check_tensor(name: str, value: object, ndim: int) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    if value.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(value.shape)}")
-    return value
+    """A floating tensor (float16 to float64; not int, bool or complex) with ``ndim`` dimensions."""
+    return check_tensor(name, value, ndim, dtype="floating")
+
+
+def _check_alike(prefix: str = "", **tensors: torch.Tensor | None) -> None:
+    """One device and one dtype for all given tensors (None skipped), or an error naming the odd ones out.
+
+    A ``meta`` weight among CPU tensors would otherwise give uninitialised memory, and torch's own dtype error
+    ("expected m1 and m2 to have the same dtype") names no argument. The largest group (the first on a tie)
+    is taken as the intended device or dtype. ``prefix`` (e.g. ``"lstm_cell: "``) starts the message.
+    """
+    present = {k: v for k, v in tensors.items() if v is not None}
+    for attr, error, verb, fix in (
+        ("device", ValueError, "on", "move them with .to(device)"),
+        ("dtype", TypeError, "of dtype", "convert them with .to(dtype)"),
+    ):
+        groups: dict[object, list[str]] = {}
+        for name, t in present.items():
+            groups.setdefault(getattr(t, attr), []).append(name)
+        if len(groups) > 1:
+            main = max(groups, key=lambda g: len(groups[g]))
+
+            def said(names: list[str], value: object, verb: str = verb) -> str:
+                return f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} {verb} {value}"
+
+            odd = "; ".join(said(names, g) for g, names in groups.items() if g != main)
+            raise error(
+                f"{prefix}{odd}, but {said(groups[main], main)}: all these tensors must share one {attr} "
+                f"({fix})"
+            )
 
 
 def _expect_shape(name: str, value: torch.Tensor, expected: tuple[int, ...], meaning: str) -> None:
@@ -76,6 +111,7 @@ def _check_backward_args(
     _check_tensor("dz", dz, 3)
     _check_tensor("W_rec", W_rec, 2)
     _check_tensor("W_out", W_out, 2)
+    _check_alike(h=h, dz=dz, W_rec=W_rec, W_out=W_out)
     T1, N, H = h.shape
     if T1 < 2:
         raise ValueError(f"h has shape {tuple(h.shape)}; expected (T+1, N, H) with T >= 1 (h[0] is h0)")
@@ -103,7 +139,8 @@ def rnn_forward(
     b_out (O,) or None. Returns ``h`` (T+1, N, H) with ``h[0] = h0`` and ``z`` (T, N, O).
 
     Formula: h_t = f(W_rec h_{t-1} + W_in x_t + b), z_t = W_out h_t + b_out, f = relu or tanh.
-    Differentiable with autograd (``VanillaRNN`` is built on it).
+    Differentiable with autograd (``VanillaRNN`` is built on it). All tensors share one floating dtype and
+    one device (a mismatch raises ``TypeError`` / ``ValueError`` naming the tensors).
 
     Taught in: chapter "RNNs and backpropagation through time".
     """
@@ -113,6 +150,10 @@ def rnn_forward(
     _check_tensor("W_in", W_in, 2)
     _check_tensor("W_rec", W_rec, 2)
     _check_tensor("W_out", W_out, 2)
+    for name, bias, ndim in (("b", b, 1), ("b_out", b_out, 1)):
+        if bias is not None:
+            _check_tensor(name, bias, ndim)
+    _check_alike(x=x, h0=h0, W_in=W_in, W_rec=W_rec, b=b, W_out=W_out, b_out=b_out)
     T, N, D = x.shape
     H, O = W_rec.shape[0], W_out.shape[0]
     _expect_shape("W_rec", W_rec, (H, H), "a square (H, H) matrix")
@@ -120,9 +161,9 @@ def rnn_forward(
     _expect_shape("h0", h0, (N, H), "(N, H) with N = x.shape[1] and H = W_rec.shape[0]")
     _expect_shape("W_out", W_out, (O, H), "(O, H) with H = W_rec.shape[0]")
     if b is not None:
-        _expect_shape("b", _check_tensor("b", b, 1), (H,), "(H,) with H = W_rec.shape[0]")
+        _expect_shape("b", b, (H,), "(H,) with H = W_rec.shape[0]")
     if b_out is not None:
-        _expect_shape("b_out", _check_tensor("b_out", b_out, 1), (O,), "(O,) with O = W_out.shape[0]")
+        _expect_shape("b_out", b_out, (O,), "(O,) with O = W_out.shape[0]")
 
     drive = x @ W_in.T  # (T, N, H): W_in x_t for every step in one matmul
     if b is not None:
@@ -176,9 +217,12 @@ def bptt(
 
     Taught in: chapter "RNNs and backpropagation through time".
     """
-    T, N, H, O = _check_backward_args(h, dz, W_rec, W_out, activation)
     _check_tensor("x", x, 3)
     _check_tensor("W_in", W_in, 2)
+    for name, value, ndim in (("h", h, 3), ("dz", dz, 3), ("W_rec", W_rec, 2), ("W_out", W_out, 2)):
+        _check_tensor(name, value, ndim)
+    _check_alike(x=x, h=h, dz=dz, W_in=W_in, W_rec=W_rec, W_out=W_out)
+    T, N, H, O = _check_backward_args(h, dz, W_rec, W_out, activation)
     D = x.shape[2]
     _expect_shape("x", x, (T, N, D), "(T, N, D) with T = h.shape[0] - 1 and N = h.shape[1]")
     _expect_shape("W_in", W_in, (H, D), "(H, D) with H = h.shape[2] and D = x.shape[2]")
@@ -237,13 +281,13 @@ def gradient_norms_through_time(
 
     Taught in: chapter "Vanishing and exploding gradients".
     """
+    _check_activation(activation)
     _check_tensor("dz_last", dz_last, 2)
     _check_tensor("h", h, 3)
-    if (
-        isinstance(W_out, torch.Tensor)
-        and W_out.ndim == 2
-        and tuple(dz_last.shape) != (h.shape[1], W_out.shape[0])
-    ):
+    _check_tensor("W_rec", W_rec, 2)
+    _check_tensor("W_out", W_out, 2)
+    _check_alike(h=h, dz_last=dz_last, W_rec=W_rec, W_out=W_out)
+    if tuple(dz_last.shape) != (h.shape[1], W_out.shape[0]):
         raise ValueError(
             f"dz_last has shape {tuple(dz_last.shape)}; expected (N, O) = {(h.shape[1], W_out.shape[0])} "
             f"(N from h of shape {tuple(h.shape)}, O from W_out of shape {tuple(W_out.shape)})"
@@ -287,6 +331,11 @@ def clip_grad_norm_(
     """
     if isinstance(parameters, torch.Tensor):
         parameters = [parameters]
+    if isinstance(parameters, (str, bytes)) or not isinstance(parameters, Iterable):
+        raise TypeError(
+            f"parameters={describe(parameters)} must be a tensor or an iterable of tensors "
+            f"(e.g. model.parameters()), not {type(parameters).__name__}"
+        )
     params = list(parameters)
     for i, p in enumerate(params):
         if not isinstance(p, torch.Tensor):
@@ -304,6 +353,9 @@ def clip_grad_norm_(
         raise ValueError(f"norm_type={norm_type!r} must be a number >= 1 or inf") from None
     if not norm_type >= 1:
         raise ValueError(f"norm_type={norm_type!r} must be >= 1 or inf")
+    check_bool("error_if_nonfinite", error_if_nonfinite)
+    if foreach is not None:
+        check_bool("foreach", foreach)
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return torch.tensor(0.0)
@@ -363,6 +415,7 @@ def pascanu_regularizer(
     Taught in: chapter "Vanishing and exploding gradients".
     """
     T, N, H, O = _check_backward_args(h, dz, W_rec, W_out, activation)
+    check_bool("detach", detach)
     if detach:
         with torch.no_grad():
             v = _hidden_grads(h, dz, W_rec, W_out, activation)  # (T, N, H), constants
@@ -439,6 +492,14 @@ class VanillaRNN(nn.Module):
         if not isinstance(batch_first, bool):
             raise TypeError(f"batch_first={batch_first!r} must be a bool (True or False)")
         self.batch_first = batch_first
+        device = check_device("device", device)
+        dtype = check_dtype("dtype", dtype)
+        H, D, O = hidden_size, input_size, output_size
+        itemsize = (dtype or torch.get_default_dtype()).itemsize
+        check_bytes_budget(
+            f"VanillaRNN(input_size={D}, hidden_size={H}, output_size={O})'s parameters",
+            (H * D + H * H + H + O * H + O) * itemsize,
+        )
         kw = {"device": device, "dtype": dtype}
         self.W_in = nn.Parameter(torch.empty(hidden_size, input_size, **kw))
         self.W_rec = nn.Parameter(torch.empty(hidden_size, hidden_size, **kw))
@@ -456,6 +517,10 @@ class VanillaRNN(nn.Module):
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         _check_tensor("x", x, 3)
+        check_module_matches("VanillaRNN", self, x, "x")
+        if h0 is not None:
+            _check_tensor("h0", h0, 2)
+            check_module_matches("VanillaRNN", self, h0, "h0")
         if self.batch_first:
             x = x.transpose(0, 1)  # (T, N, D)
         if h0 is None:

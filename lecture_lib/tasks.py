@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from ._validate import check_bytes_budget, check_device
+
 __all__ = ["adding_problem", "ADDING_BASELINE_MSE"]
 
 #: The MSE of always predicting 1 on the adding problem, Var(U1 + U2) = 2 * (1/12) = 1/6 = 0.16667.
@@ -49,10 +51,14 @@ def adding_problem(
     if device is None:
         device = torch.empty(0).device
     else:
+        if not isinstance(device, (str, torch.device)):
+            raise TypeError(f"device={device!r} must be a str or torch.device, not {type(device).__name__}")
         try:
-            device = torch.device(device)
+            parsed = torch.device(device)
         except (RuntimeError, TypeError) as err:
             raise ValueError(f"device={device!r} is not a torch device ({err})") from None
+        check_device("device", device)  # "cuda" without CUDA, "mps" without MPS
+        device = parsed
     if generator is not None and generator.device.type != device.type:
         raise ValueError(
             f"generator lives on {generator.device} but device={device}; pass a generator created with "
@@ -63,6 +69,11 @@ def adding_problem(
         raise TypeError(f"dtype={dtype!r} must be a torch.dtype (e.g. torch.float64) or None")
     if not dtype.is_floating_point:
         raise ValueError(f"dtype={dtype} must be a floating-point dtype")
+    # values, markers and x (N, T) of dtype, the first and second positions (N,) of int64: before allocating
+    check_bytes_budget(
+        f"adding_problem(batch_size={batch_size}, length={length})",
+        batch_size * length * 4 * dtype.itemsize + batch_size * 3 * 8,
+    )
 
     half = length // 2
     values = torch.rand(batch_size, length, generator=generator, device=device, dtype=dtype)  # (N, T)

@@ -713,3 +713,80 @@ def test_lstm_double_backward_is_refused_clearly():
         torch.autograd.grad(output.sum(), x, create_graph=True)
     (grad_x,) = torch.autograd.grad(lstm(x)[0].sum(), x)  # first derivatives are fine
     assert grad_x.shape == x.shape
+
+
+# ----------------------------------------------------------------------------------------------------------
+# bad inputs: devices, dtypes, device= and dtype=, sizes
+# ----------------------------------------------------------------------------------------------------------
+def _cell_call(fn, n_gates, **replace):
+    x, h, w_ih, w_hh, b_ih, b_hh = (t.detach() for t in cell_args(n_gates, N=2, D=3, H=5))
+    args = {"input": x, "hx": h, "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh, **replace}
+    if fn is lstm_cell and isinstance(args["hx"], torch.Tensor):
+        args["hx"] = (args["hx"], h)
+    return fn(**args)
+
+
+_CELLS = [(lstm_cell, 4), (gru_cell, 3), (mgu_cell, 2)]
+
+
+@pytest.mark.parametrize(("fn", "n_gates"), _CELLS)
+@pytest.mark.parametrize("weight", ["w_ih", "w_hh", "b_ih", "b_hh"])
+def test_cells_refuse_a_meta_weight_among_cpu_tensors(fn, n_gates, weight):
+    # a meta tensor holds no data: the step would return uninitialised memory
+    _, _, w_ih, w_hh, b_ih, b_hh = cell_args(n_gates, N=2, D=3, H=5)
+    meta = {"w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh}[weight].detach().to("meta")
+    with pytest.raises(ValueError, match=rf"^{fn.__name__}: {weight} is on meta, but .* are on cpu"):
+        _cell_call(fn, n_gates, **{weight: meta})
+
+
+@pytest.mark.parametrize(("fn", "n_gates"), _CELLS)
+def test_cells_name_a_dtype_mismatch_and_non_floating_tensors(fn, n_gates):
+    x = cell_args(n_gates, N=2, D=3, H=5)[0].detach()
+    with pytest.raises(
+        TypeError, match=rf"^{fn.__name__}: input is of dtype torch.float32, but .* torch.float64"
+    ):
+        _cell_call(fn, n_gates, input=x.float())
+    for dtype in (torch.int64, torch.bool, torch.complex128):
+        with pytest.raises(TypeError, match=rf"{fn.__name__}: input must have a floating dtype"):
+            _cell_call(fn, n_gates, input=x.to(dtype))
+
+
+def test_lstm_cell_names_a_meta_cell_state():
+    x, h, w_ih, w_hh, b_ih, b_hh = (t.detach() for t in cell_args(4, N=2, D=3, H=5))
+    with pytest.raises(ValueError, match=r"lstm_cell: hx\[1\] \(c\) is on meta"):
+        lstm_cell(x, (h, h.to("meta")), w_ih, w_hh, b_ih, b_hh)
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU, MGU, LSTMCell, GRUCell, MGUCell])
+def test_modules_name_an_input_of_another_dtype_or_device(cls):
+    m = cls(3, 4)  # float32
+    name = cls.__name__
+    shape = (2, 3) if name.endswith("Cell") else (5, 2, 3)
+    with pytest.raises(
+        TypeError, match=rf"input has dtype torch.float64 but {name}'s parameters are torch.float32"
+    ):
+        m(torch.zeros(shape, dtype=F64))
+    with pytest.raises(ValueError, match=rf"input is on meta but {name}'s parameters are on cpu"):
+        m(torch.zeros(shape, device="meta"))
+    with pytest.raises(TypeError, match=rf"{name}: input must have a floating dtype"):
+        m(torch.zeros(shape, dtype=torch.int64))
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU, MGU, LSTMCell, GRUCell, MGUCell])
+def test_device_dtype_and_sizes_are_checked_before_allocating(cls):
+    if not torch.cuda.is_available():  # torch itself raises a bare AssertionError
+        with pytest.raises(ValueError, match="device='cuda', but CUDA is not available"):
+            cls(3, 4, device="cuda")
+    with pytest.raises(ValueError, match="device='gpu' is not a device name"):
+        cls(3, 4, device="gpu")
+    with pytest.raises(TypeError, match="dtype=torch.int64 must be a floating dtype"):
+        cls(3, 4, dtype=torch.int64)
+    with pytest.raises(TypeError, match="dtype='float64' must be a torch.dtype"):
+        cls(3, 4, dtype="float64")
+    with pytest.raises(ValueError, match=r"hidden_size=1099511627776.* would need .* GiB"):
+        cls(3, 2**40)
+    if not cls.__name__.endswith("Cell"):  # a loop over 2**40 layers, refused before its first step
+        with pytest.raises(ValueError, match=r"num_layers=1099511627776.* would need .* GiB"):
+            cls(3, 4, num_layers=2**40)
+    weight = "weight_ih" if cls.__name__.endswith("Cell") else "weight_ih_l0"
+    assert getattr(cls(3, 4, device="meta"), weight).device.type == "meta"  # shapes only, still allowed

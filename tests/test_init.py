@@ -218,3 +218,38 @@ def test_huge_finite_slope_gives_the_limit_not_an_overflow():
     assert calculate_gain("leaky_relu", np.float32(0.2)) == pytest.approx(
         nn.init.calculate_gain("leaky_relu", 0.2), rel=1e-6
     )
+
+
+_FILLS = [
+    lambda t, g=None: xavier_uniform_(t, generator=g),
+    lambda t, g=None: xavier_normal_(t, generator=g),
+    lambda t, g=None: kaiming_normal_(t, generator=g),
+    lambda t, g=None: np_rnn_(t, generator=g),
+]
+
+
+@pytest.mark.parametrize("fill", _FILLS + [lambda t, g=None: identity_(t)])
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.bool, torch.complex64])
+def test_non_floating_tensors_are_refused_by_name(fill, dtype):
+    t = torch.zeros(4, 4, dtype=dtype)
+    with pytest.raises(TypeError, match="tensor must have a floating dtype"):
+        fill(t)
+    assert not t.any()  # untouched
+
+
+@pytest.mark.parametrize("fill", _FILLS + [lambda t, g=None: identity_(t)])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_is_filled_as_torch_does(fill, dtype):
+    t = fill(torch.zeros(4, 4, dtype=dtype), _gen(0))
+    assert t.dtype == dtype and bool(torch.isfinite(t).all()) and t.any()
+
+
+@pytest.mark.parametrize("fill", _FILLS)
+@pytest.mark.parametrize("bad", [3, "0", torch.zeros(1)])
+def test_a_generator_of_the_wrong_type_is_named(fill, bad):
+    with pytest.raises(TypeError, match="generator=.* must be a torch.Generator or None"):
+        fill(torch.zeros(4, 4), bad)
+
+
+def test_np_rnn_on_a_meta_tensor_is_shapes_only():
+    assert np_rnn_(torch.empty(4, 4, device="meta")).device.type == "meta"

@@ -191,3 +191,19 @@ def test_errors():
         add_noise(torch.tensor([[float("nan"), 0.5]]), 0.1)
     # Gaussian noise accepts any standard deviation >= 0, also above 1
     assert add_noise(x, 3.0).shape == x.shape
+
+
+@pytest.mark.parametrize("kind", NOISE_KINDS)
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_is_supported(kind, dtype):
+    # deliberately supported (images are often stored in half precision): same dtype out, values in [0, 1]
+    x = _interior((3, 1, 4, 4)).to(dtype)
+    y = add_noise(x, 0.3, kind, generator=torch.Generator().manual_seed(0))
+    assert y.dtype == dtype and y.shape == x.shape
+    assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.bool, torch.complex128])
+def test_non_floating_x_is_refused(dtype):
+    with pytest.raises(TypeError, match="x must have a floating dtype"):
+        add_noise(torch.zeros(2, 3, dtype=dtype), 0.1)

@@ -547,3 +547,103 @@ def test_vanilla_rnn_errors():
             VanillaRNN(2, 3, 1, batch_first=bad)
     with pytest.raises(ValueError, match="x must have 3 dimensions"):
         VanillaRNN(2, 3, 1)(torch.randn(4, 2))
+
+
+# --------------------------------------------------------------------------------------------- bad inputs
+def _rnn_args() -> dict[str, torch.Tensor]:
+    p = make_problem(4, 2, 3, 5, 2)
+    h, _ = forward(p, "tanh")
+    return {**p, "h": h}
+
+
+@pytest.mark.parametrize("weight", ["W_in", "W_rec", "b", "W_out", "b_out", "h0"])
+def test_rnn_forward_refuses_a_meta_weight_among_cpu_tensors(weight):
+    # a meta tensor has no data: torch would return uninitialised memory without a word
+    p = _rnn_args()
+    p[weight] = p[weight].to("meta")
+    with pytest.raises(
+        ValueError, match=rf"^{weight} is on meta, but .* are on cpu: all these tensors must share"
+    ):
+        rnn_forward(p["x"], p["h0"], p["W_in"], p["W_rec"], p["b"], p["W_out"], p["b_out"], "tanh")
+
+
+@pytest.mark.parametrize("fn", ["bptt", "gradient_norms_through_time", "pascanu_regularizer"])
+@pytest.mark.parametrize("weight", ["W_rec", "W_out"])
+def test_backward_functions_refuse_a_meta_weight(fn, weight):
+    p = _rnn_args()
+    p[weight] = p[weight].to("meta")
+    with pytest.raises(ValueError, match=rf"^{weight} is on meta, but .* on cpu"):
+        if fn == "bptt":
+            bptt(p["x"], p["h"], p["dz"], p["W_in"], p["W_rec"], p["W_out"], "tanh")
+        elif fn == "gradient_norms_through_time":
+            gradient_norms_through_time(p["h"], p["dz"][-1], p["W_rec"], p["W_out"], "tanh")
+        else:
+            pascanu_regularizer(p["h"], p["dz"], p["W_rec"], p["W_out"], "tanh")
+
+
+def test_mixed_dtypes_are_named_not_torchs_matmul_error():
+    p = _rnn_args()
+    with pytest.raises(
+        TypeError, match=r"^W_in is of dtype torch.float32, but x, h0, W_rec, .* torch.float64"
+    ):
+        rnn_forward(p["x"], p["h0"], p["W_in"].float(), p["W_rec"], p["b"], p["W_out"], p["b_out"])
+    with pytest.raises(TypeError, match=r"^dz is of dtype torch.float32"):
+        bptt(p["x"], p["h"], p["dz"].float(), p["W_in"], p["W_rec"], p["W_out"], "tanh")
+    with pytest.raises(TypeError, match=r"^dz_last is of dtype torch.float32"):
+        gradient_norms_through_time(p["h"], p["dz"][-1].float(), p["W_rec"], p["W_out"], "tanh")
+    with pytest.raises(TypeError, match=r"^h is of dtype torch.float32"):
+        pascanu_regularizer(p["h"].float(), p["dz"], p["W_rec"], p["W_out"], "tanh")
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.bool, torch.complex128])
+def test_non_floating_tensors_are_refused_by_name(dtype):
+    p = _rnn_args()
+    with pytest.raises(TypeError, match="W_rec must have a floating dtype"):
+        rnn_forward(p["x"], p["h0"], p["W_in"], p["W_rec"].to(dtype), p["b"], p["W_out"], p["b_out"])
+    with pytest.raises(TypeError, match="x must have a floating dtype"):
+        bptt(p["x"].to(dtype), p["h"], p["dz"], p["W_in"], p["W_rec"], p["W_out"], "tanh")
+    with pytest.raises(TypeError, match="h must have a floating dtype"):
+        pascanu_regularizer(p["h"].to(dtype), p["dz"], p["W_rec"], p["W_out"], "tanh")
+
+
+def test_string_flags_are_refused():
+    # "False" is a truthy string: it would silently mean True
+    p = _rnn_args()
+    with pytest.raises(TypeError, match="detach='False' must be a bool"):
+        pascanu_regularizer(p["h"], p["dz"], p["W_rec"], p["W_out"], "tanh", detach="False")
+    w = torch.zeros(3, requires_grad=True)
+    w.grad = torch.ones(3)
+    for flag in ("error_if_nonfinite", "foreach"):
+        with pytest.raises(TypeError, match=f"{flag}='False' must be a bool"):
+            clip_grad_norm_([w], 1.0, **{flag: "False"})
+    for bad in (None, 3, "weights"):
+        with pytest.raises(TypeError, match="parameters=.* must be a tensor or an iterable of tensors"):
+            clip_grad_norm_(bad, 1.0)
+    assert torch.equal(w.grad, torch.ones(3))  # nothing clipped by the refused calls
+
+
+def test_vanilla_rnn_device_dtype_and_size_checks():
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device='cuda', but CUDA is not available"):
+            VanillaRNN(2, 3, 1, device="cuda")
+    with pytest.raises(ValueError, match="device='no-such-device' is not a device name"):
+        VanillaRNN(2, 3, 1, device="no-such-device")
+    with pytest.raises(TypeError, match="dtype=torch.int64 must be a floating dtype"):
+        VanillaRNN(2, 3, 1, dtype=torch.int64)
+    with pytest.raises(ValueError, match=r"hidden_size=1099511627776, .* would need .* GiB"):
+        VanillaRNN(2, 2**40, 1)  # refused before allocating anything
+    assert VanillaRNN(2, 3, 1, device="meta").W_rec.device.type == "meta"
+
+
+def test_vanilla_rnn_forward_names_an_input_of_another_dtype_or_device():
+    model = VanillaRNN(2, 3, 1)  # float32
+    with pytest.raises(
+        TypeError, match="x has dtype torch.float64 but VanillaRNN's parameters are torch.float32"
+    ):
+        model(torch.zeros(4, 2, 2, dtype=F64))
+    with pytest.raises(ValueError, match="x is on meta but VanillaRNN's parameters are on cpu"):
+        model(torch.zeros(4, 2, 2, device="meta"))
+    with pytest.raises(TypeError, match="h0 has dtype torch.float64"):
+        model(torch.zeros(4, 2, 2), torch.zeros(2, 3, dtype=F64))
+    with pytest.raises(TypeError, match="x must have a floating dtype"):
+        model(torch.zeros(4, 2, 2, dtype=torch.int64))

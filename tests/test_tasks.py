@@ -86,3 +86,16 @@ def test_errors():
         adding_problem(2, 5, dtype="float64")
     with pytest.raises(ValueError, match="device='gpu' is not a torch device"):
         adding_problem(2, 5, device="gpu")
+
+
+def test_device_and_size_checks_name_the_argument():
+    if not torch.cuda.is_available():  # torch itself raises a bare AssertionError
+        with pytest.raises(ValueError, match="device='cuda', but CUDA is not available"):
+            adding_problem(2, 5, device="cuda")
+    with pytest.raises(TypeError, match=r"device=3\.5 must be a str or torch.device"):
+        adding_problem(2, 5, device=3.5)
+    # refused before allocating: 2**40 sequences would need terabytes
+    with pytest.raises(ValueError, match=r"adding_problem\(batch_size=1099511627776, length=5\) would need"):
+        adding_problem(2**40, 5)
+    with pytest.raises(ValueError, match=r"length=1099511627776\) would need"):
+        adding_problem(2, 2**40)
