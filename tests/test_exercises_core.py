@@ -78,3 +78,63 @@ def test_meta_tensor_answer_fails_with_a_clear_message():
 def test_student_fn_must_be_callable():
     with pytest.raises(TypeError, match="student_fn must be callable"):
         compare_on_cases("f", 3, lambda x: x, _cases())
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"atol": float("inf")}, ValueError, "atol=inf"),  # would pass any finite answer
+        ({"rtol": float("nan")}, ValueError, "rtol=nan"),
+        ({"atol": -1e-8}, ValueError, "atol=-1e-08"),
+        ({"atol": "0"}, TypeError, "atol='0'"),
+        ({"cases": []}, ValueError, "cases is empty"),  # "all 0 cases pass" would pass anything
+        ({"cases": [(1, 2)]}, TypeError, r"cases\[0\]=\(1, 2\) must be a Case"),
+        ({"cases": 3}, TypeError, "cases=3 must be an iterable of Case"),
+        ({"reference_fn": 3}, TypeError, "reference_fn must be callable"),
+        ({"name": None}, TypeError, "name=None must be a str"),
+    ],
+)
+def test_compare_on_cases_refuses_bad_settings(kwargs, error, match):
+    args = {
+        "name": "double",
+        "student_fn": lambda x: 2 * x,
+        "reference_fn": lambda x: 2 * x,
+        "cases": _cases(),
+    }
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        compare_on_cases(**args)
+
+
+def test_case_and_result_refuse_malformed_fields():
+    assert Case([1.0]).args == (1.0,)  # a list of arguments is taken as the tuple it stands for
+    with pytest.raises(TypeError, match="args='ab' must be a tuple"):
+        Case("ab")  # would be unpacked as two arguments 'a' and 'b'
+    with pytest.raises(TypeError, match="kwargs=.* must be a dict with str keys"):
+        Case((), {1: 2})
+    with pytest.raises(TypeError, match="description=None must be a str"):
+        Case((), {}, None)
+    with pytest.raises(TypeError, match="passed='False' must be a bool"):
+        CheckResult("f", "False", 1, "ok")  # "False" is truthy: bool(result) would say it passed
+    with pytest.raises(ValueError, match="max_abs_error=nan"):
+        CheckResult("f", False, 1, "bad", None, float("nan"))
+    assert CheckResult("f", False, 1, "bad", None, float("inf")).max_abs_error == float("inf")
+
+
+def test_malformed_answers_are_reported_as_returned_not_raised():
+    from lecture_lib.exercises.metrics import check_mean_iou
+    from lecture_lib.metrics import mean_iou
+
+    def meta_mean(confusion):
+        mean, per_class = mean_iou(confusion)
+        return torch.tensor(mean).to("meta"), per_class
+
+    result = check_mean_iou(meta_mean)
+    assert (
+        not result.passed
+        and "Your function returned: the mean (first element) is on the meta device" in str(result)
+    )
+    result = check_mean_iou(lambda confusion: (None, mean_iou(confusion)[1]))
+    assert "Your function returned: the mean (first element) must be a number, got NoneType" in str(result)
+    result = check_mean_iou(lambda confusion: (mean_iou(confusion)[0], None))
+    assert "Your function returned: per_class (second element) must be a tensor" in str(result)

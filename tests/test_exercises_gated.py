@@ -66,7 +66,7 @@ def test_bad_return_values_are_reported_not_raised():
 def test_checker_argument_errors():
     with pytest.raises(ValueError, match="n_cases=0"):
         check_lstm_cell(lstm_cell_student, n_cases=0)
-    with pytest.raises(ValueError, match="seed='a'"):
+    with pytest.raises(TypeError, match="seed='a'"):  # the wrong kind of value: TypeError
         check_lstm_cell(lstm_cell_student, seed="a")
     with pytest.raises(TypeError, match="fn must be callable"):
         check_lstm_cell("lstm")

@@ -123,13 +123,19 @@ def test_box_cases_are_seeded_and_valid():
 
 
 @pytest.mark.parametrize(
-    "kwargs, match",
-    [({"n_cases": 0}, "n_cases=0"), ({"n_cases": True}, "n_cases=True"), ({"seed": 1.5}, "seed=1.5")],
+    "kwargs, error, match",
+    [
+        ({"n_cases": 0}, ValueError, "n_cases=0"),
+        ({"n_cases": 10**9}, ValueError, "n_cases=1000000000"),  # a loop of a billion cases, refused first
+        ({"n_cases": True}, TypeError, "n_cases=True"),
+        ({"seed": 1.5}, TypeError, "seed=1.5"),
+        ({"seed": 2**64}, ValueError, "seed=18446744073709551616"),
+    ],
 )
-def test_checker_settings_are_validated(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_checker_settings_are_validated(kwargs, error, match):
+    with pytest.raises(error, match=match):
         check_box_iou(box_iou, **kwargs)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         check_mean_iou(mean_iou, **kwargs)
 
 

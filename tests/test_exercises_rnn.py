@@ -104,7 +104,7 @@ def test_checker_argument_errors():
     with pytest.raises(TypeError, match="fn must be callable"):
         check_bptt("bptt")
     for bad in (1.5, "0", True):
-        with pytest.raises(ValueError, match=f"seed={bad!r} must be an integer"):
+        with pytest.raises(TypeError, match=f"seed={bad!r} must be an integer"):
             check_bptt(bptt_student_loop, seed=bad)
 
 
@@ -124,3 +124,27 @@ def test_complex_or_non_finite_gradients_fail_clearly():
 
     result = check_bptt(infinite_b)
     assert not result.passed and 'Non-finite value in the gradient "b" at index (0,)' in str(result)
+
+
+def test_huge_n_cases_is_refused_before_any_case_is_built():
+    with pytest.raises(ValueError, match="n_cases=1099511627776 must be an int in \\[1, 10000\\]"):
+        check_bptt(bptt_student_loop, n_cases=2**40)
+
+
+def test_meta_gradient_and_wrong_keys_are_named():
+    def meta_w_in(*args):
+        grads = bptt_student_loop(*args)
+        grads["W_in"] = grads["W_in"].to("meta")
+        return grads
+
+    result = check_bptt(meta_w_in)
+    assert not result.passed and 'The gradient "W_in" is on the meta device' in str(result)
+
+    def no_h0(*args):
+        grads = bptt_student_loop(*args)
+        del grads["h0"]
+        return grads
+
+    result = check_bptt(no_h0)
+    assert "Your function returned: the returned dict must have exactly the keys" in str(result)
+    assert "missing ['h0']" in str(result)

@@ -109,8 +109,9 @@ def test_small_numbers_of_cases(n_cases):
     "kwargs, error, match",
     [
         (dict(n_cases=0), ValueError, "n_cases=0"),
-        (dict(n_cases=2.5), ValueError, "n_cases=2.5"),
-        (dict(seed="a"), ValueError, "seed='a'"),
+        (dict(n_cases=2.5), TypeError, "n_cases=2.5"),
+        (dict(n_cases=2**40), ValueError, "n_cases=1099511627776"),
+        (dict(seed="a"), TypeError, "seed='a'"),
     ],
 )
 def test_checker_argument_errors(kwargs, error, match):

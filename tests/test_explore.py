@@ -81,13 +81,18 @@ def test_check_range_is_shared_with_the_rnn_explorers():
     _check_range("n", 3, 1, 3, integer=True)
     _check_range("x", np.float64(0.5), 0.0, 1.0)
     _check_range("n", np.int64(2), 1, 3, integer=True)
-    for value, kind in ((4, "an integer"), (0, "an integer"), (2.0, "an integer"), (True, "an integer")):
+    for value, error in ((4, ValueError), (0, ValueError), (2.0, TypeError), (True, TypeError)):
         with pytest.raises(
-            ValueError, match=rf"n={value!r} must be {kind} between 1 and 3 \(the slider's range\)"
+            error, match=rf"n={value!r} must be an integer between 1 and 3 \(the slider's range\)"
         ):
             _check_range("n", value, 1, 3, integer=True)
-    for value in (float("nan"), "0.5", 1.5, None):
-        with pytest.raises(ValueError, match="must be a number between 0.0 and 1.0"):
+    for value, error in (
+        (float("nan"), ValueError),
+        ("0.5", TypeError),
+        (1.5, ValueError),
+        (None, TypeError),
+    ):
+        with pytest.raises(error, match="must be a number between 0.0 and 1.0"):
             _check_range("x", value, 0.0, 1.0)
 
 
@@ -108,7 +113,7 @@ SLIDERS = ("input_size", "kernel_size", "stride", "padding", "dilation", "output
 @pytest.mark.parametrize("name", SLIDERS)
 def test_conv_arithmetic_explorer_refuses_starting_values_off_its_sliders(name, refuses_off_slider):
     refuses_off_slider(conv_arithmetic_explorer, name)
-    with pytest.raises(ValueError, match=rf"{name}=2.5 must be an integer"):
+    with pytest.raises(TypeError, match=rf"{name}=2.5 must be an integer"):
         conv_arithmetic_explorer(**{name: 2.5})
 
 
@@ -143,3 +148,29 @@ def test_every_slider_extreme_is_drawn_or_explained(transposed):
                 o = _library_output_size(state)
                 assert f"= <b>{o}</b>" in summary, (state, summary)
         control.value = {"input_size": 5, "kernel_size": 3, "stride": 2, "padding": 1}.get(name, control.min)
+
+
+def test_bool_toggle_refuses_the_string_false():
+    with pytest.raises(TypeError, match="transposed='False' must be a bool"):
+        conv_arithmetic_explorer(transposed="False")  # truthy: it would have meant a transposed convolution
+    with pytest.raises(TypeError, match="transposed=0 must be a bool"):
+        conv_arithmetic_explorer(transposed=0)
+
+
+def test_explorer_refuses_malformed_controls_and_callbacks():
+    def draw(n):
+        from matplotlib.figure import Figure
+
+        return Figure()
+
+    slider = {"n": widgets.IntSlider(value=2, min=1, max=5)}
+    with pytest.raises(TypeError, match=r"controls\['n'\]=3: controls must map str names to ipywidgets"):
+        Explorer("t", {"n": 3}, draw, str)
+    with pytest.raises(TypeError, match="controls=None must be a dict"):
+        Explorer("t", None, draw, str)
+    with pytest.raises(TypeError, match="summarize=3 must be callable"):
+        Explorer("t", slider, draw, 3)
+    with pytest.raises(TypeError, match="draw returned None; it must return a matplotlib Figure"):
+        Explorer("t", slider, lambda n: None, str)
+    with pytest.raises(TypeError, match="summarize returned 2; it must return a str"):
+        Explorer("t", slider, draw, lambda n: n)

@@ -150,3 +150,19 @@ def test_explorer_does_not_clamp_a_large_kernel_and_refuses_a_start_without_inte
         ValueError, match=r"starting values kernel_size=7, stride=1, input_size=2 cannot be drawn"
     ):
         checkerboard_explorer(kernel_size=7, stride=1, input_size=2)
+
+
+def test_drawings_refuse_sizes_and_axes_before_any_work():
+    ax = Figure().subplots()
+    with pytest.raises(TypeError, match="ax=None must be a matplotlib Axes"):
+        plot_overlap_bars(None, 3, 2, 5)
+    for fn in (plot_overlap_bars, plot_overlap_map):
+        with pytest.raises(ValueError, match="at most 512 are drawn"):
+            fn(ax, 3, 2**40, 5)  # a (2**41, 2**41) map of counts
+    with pytest.raises(ValueError, match="at most 512"):
+        summarize_overlap(3, 2, 2**40)
+    with pytest.raises(TypeError, match="stride=2.5 must be an int"):
+        draw_overlap(3, 2.5, 5)
+    with pytest.raises(ValueError, match="kernel_size=0 must be an int >= 1"):
+        interior(0, 2, 5)
+    assert interior(3, 2**40, 5) == slice(2, 4 * 2**40 + 1)  # arithmetic only: no size limit

@@ -124,6 +124,19 @@ def test_explorer_does_not_clamp_a_box_off_the_canvas():
         iou_explorer(x=40)  # ipywidgets alone would start at 19
     explorer = iou_explorer(x=35, canvas=40)  # a larger canvas widens the sliders
     assert explorer.state["x"] == 35 and explorer.controls["x"].max == 39
-    for canvas in (0, 2.5, True):
-        with pytest.raises(ValueError, match=f"canvas={canvas!r} must be a positive integer"):
+    for canvas, error in ((0, ValueError), (10**6, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match=f"canvas={canvas!r} must be a positive integer"):
             iou_explorer(canvas=canvas)
+
+
+def test_nan_threshold_or_reference_is_refused_by_name():
+    with pytest.raises(ValueError, match="threshold=nan must be a finite real"):
+        iou_summary(6, 5, 10, 8, threshold=float("nan"))  # every IoU would be "no match"
+    with pytest.raises(ValueError, match="threshold=1.5 must be <= 1.0"):
+        draw_iou(6, 5, 10, 8, threshold=1.5)
+    with pytest.raises(ValueError, match=r"reference\[0\]=nan must be a finite real"):
+        iou_summary(6, 5, 10, 8, reference=(float("nan"), 4.0, 14.0, 12.0))
+    with pytest.raises(ValueError, match="reference=.* must have x0 < x1 and y0 < y1"):
+        iou_explorer(reference=(14.0, 12.0, 4.0, 4.0))
+    with pytest.raises(TypeError, match="width=None must be a real number"):
+        draw_iou(6, 5, None, 8)

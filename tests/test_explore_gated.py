@@ -74,21 +74,26 @@ def test_the_distractors_do_not_change_with_T():
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    "kwargs, error, message",
     [
-        ({"forget_bias": float("nan")}, "forget_bias=nan must be a number between -50.0 and 50.0"),
-        ({"input_bias": "1"}, "input_bias='1' must be a number between -50.0 and 50.0"),
-        ({"output_bias": 99.0}, "output_bias=99.0 must be a number between -50.0 and 50.0"),
-        ({"noise": -0.1}, "noise=-0.1 must be a number between 0.0 and 10.0"),
-        ({"T": 0}, "T=0 must be an integer between 1 and 200"),
-        ({"T": 2.0}, "T=2.0 must be an integer between 1 and 200"),
-        ({"seed": 1.5}, "seed=1.5 must be an integer"),
+        (
+            {"forget_bias": float("nan")},
+            ValueError,
+            "forget_bias=nan must be a number between -50.0 and 50.0",
+        ),
+        ({"input_bias": "1"}, TypeError, "input_bias='1' must be a number between -50.0 and 50.0"),
+        ({"output_bias": 99.0}, ValueError, "output_bias=99.0 must be a number between -50.0 and 50.0"),
+        ({"noise": -0.1}, ValueError, "noise=-0.1 must be a number between 0.0 and 10.0"),
+        ({"T": 0}, ValueError, "T=0 must be an integer between 1 and 200"),
+        ({"T": 2.0}, TypeError, "T=2.0 must be an integer between 1 and 200"),
+        ({"seed": 1.5}, TypeError, "seed=1.5 must be an int"),
+        ({"seed": 2**64}, ValueError, "seed=18446744073709551616 must be an int"),  # torch would overflow
     ],
 )
-def test_trace_rejects_bad_arguments(kwargs, message):
+def test_trace_rejects_bad_arguments(kwargs, error, message):
     args = {"forget_bias": 1.0, "input_bias": -1.0, "output_bias": 0.0, "noise": 0.5, "T": 10}
     args.update(kwargs)
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(error, match=re.escape(message)):
         scalar_lstm_trace(**args)
 
 
@@ -154,3 +159,10 @@ def test_mime_bundle_has_widget_default_png_and_text():
     assert png.startswith(b"\x89PNG")
     assert png == lstm_cell_explorer(T=20)._default_png
     assert "interactive explorer" in bundle["text/plain"]
+
+
+def test_explorer_refuses_a_string_or_nan_bias():
+    with pytest.raises(TypeError, match="forget_bias='4' must be a number"):
+        lstm_cell_explorer(forget_bias="4")
+    with pytest.raises(ValueError, match="noise=nan must be a number between 0.0 and 1.0"):
+        lstm_cell_explorer(noise=float("nan"))

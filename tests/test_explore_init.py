@@ -167,10 +167,43 @@ def test_explorer_refuses_starting_values_off_its_sliders(name, value):
     expected = (
         rf"{name}={value!r} must be {kind} between {control.min} and {control.max} \(the slider's range\)"
     )
-    with pytest.raises(ValueError, match=expected):
+    # the wrong kind of value (20.0 for an int, True for a number) is a TypeError; off the slider a ValueError
+    error = (
+        TypeError if isinstance(value, bool) or (name != "scale" and isinstance(value, float)) else ValueError
+    )
+    with pytest.raises(error, match=expected):
         init_explorer(**{name: value})  # ipywidgets alone would clamp depth=100 to 50 and scale=5.0 to 2.0
 
 
 def test_explorer_starts_at_the_slider_ends():
     explorer = init_explorer(depth=50, scale=2.0, width=16)
     assert (explorer.state["depth"], explorer.state["scale"], explorer.state["width"]) == (50, 2.0, 16)
+
+
+def test_shared_toggle_refuses_the_string_false():
+    with pytest.raises(TypeError, match="shared='False' must be a bool"):
+        init_explorer(shared="False", depth=2, width=16)
+
+
+def test_init_weight_refuses_a_huge_width_before_allocating():
+    with pytest.raises(ValueError, match="width would need"):
+        init_weight("xavier", 2**20)  # a (2**20, 2**20) float64 matrix: 8 TiB
+    with pytest.raises(TypeError, match="generator=3 must be a torch.Generator"):
+        init_weight("xavier", 4, generator=3)
+    with pytest.raises(TypeError, match="dtype=torch.int64 must be a floating dtype"):
+        init_weight("xavier", 4, dtype=torch.int64)
+
+
+def test_layer_statistics_refuses_meta_and_mismatched_tensors():
+    x = torch.randn(5, 4, dtype=torch.float64)
+    W = torch.randn(4, 4, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"x on cpu, weights\[1\] on meta"):
+        layer_statistics([W, W.to("meta")], x)  # would compute with uninitialised memory
+    with pytest.raises(TypeError, match=r"x is torch.float64, weights\[0\] is torch.float32"):
+        layer_statistics([W.float()], x)
+    with pytest.raises(ValueError, match=r"weights\[0\] has shape \(3, 4\)"):
+        layer_statistics([W[:3]], x)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        layer_statistics([W], x * float("nan"))
+    with pytest.raises(TypeError, match="x must be float32 or float64"):
+        layer_statistics([W.half()], x.half())

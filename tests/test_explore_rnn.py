@@ -262,7 +262,30 @@ def test_flow_explorer_extremes_and_errors():
         gradient_flow_explorer(T=5)
     with pytest.raises(ValueError, match="truncate=11"):
         bptt_paths_explorer(truncate=11)
-    with pytest.raises(ValueError, match="T=4.5 must be an integer"):
+    with pytest.raises(TypeError, match="T=4.5 must be an integer"):
         bptt_paths_explorer(T=4.5)
     with pytest.raises(ValueError, match="loss_at='all'"):
         bptt_paths_explorer(loss_at="all")
+
+
+def test_path_terms_refuse_meta_mixed_and_non_finite_tensors():
+    h, dz = torch.randn(4, 2, 4, dtype=torch.float64), torch.randn(3, 2, 2, dtype=torch.float64)
+    W_rec, W_out = torch.randn(4, 4, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64)
+    with pytest.raises(ValueError, match="W_rec.*meta"):
+        w_rec_path_terms(h, dz, W_rec.to("meta"), W_out, "tanh")
+    with pytest.raises(TypeError, match="W_out.*float32"):
+        w_rec_path_terms(h, dz, W_rec, W_out.float(), "tanh")
+    with pytest.raises(ValueError, match="dz contains NaN"):
+        w_rec_path_terms(h, dz * float("nan"), W_rec, W_out, "tanh")
+
+
+def test_drawings_refuse_huge_sizes_and_bad_weights():
+    ax = Figure().subplots()
+    with pytest.raises(ValueError, match="T=1099511627776 must be a positive integer <= 100"):
+        draw_unrolled_graph(ax, 2**40)  # 4 * 2**40 nodes
+    with pytest.raises(TypeError, match="ax=3 must be a matplotlib Axes"):
+        draw_unrolled_graph(3, 4)
+    with pytest.raises(TypeError, match="W_rec must have a real"):
+        draw_recurrent_connections(ax, torch.eye(2, dtype=torch.complex64))  # the imaginary part was dropped
+    with pytest.raises(ValueError, match="W_rec contains NaN"):
+        draw_recurrent_connections(ax, torch.full((2, 2), float("nan")))

@@ -80,21 +80,21 @@ def test_coverage_is_a_transposed_convolution_of_the_window_centres(h, w, p, s):
 
 
 @pytest.mark.parametrize(
-    ("args", "match"),
+    ("args", "error", "match"),
     [
-        (((375, 500), 64, 1), "patch_size=64 must be odd"),
-        (((375, 500), 0, 1), "patch_size=0"),
-        (((375, 500), 65, 0), "stride=0"),
-        (((375, 500), 65, 1.5), "stride=1.5"),
-        (((375,), 65, 1), "image_size"),
-        (((0, 500), 65, 1), r"image_size\[0\]"),
-        (((375, True), 65, 1), r"image_size\[1\]"),
+        (((375, 500), 64, 1), ValueError, "patch_size=64 must be odd"),
+        (((375, 500), 0, 1), ValueError, "patch_size=0"),
+        (((375, 500), 65, 0), ValueError, "stride=0"),
+        (((375, 500), 65, 1.5), TypeError, "stride=1.5"),
+        (((375,), 65, 1), TypeError, "image_size"),
+        (((0, 500), 65, 1), ValueError, r"image_size\[0\]"),
+        (((375, True), 65, 1), TypeError, r"image_size\[1\]"),
     ],
 )
-def test_bad_arguments_are_named(args, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_arguments_are_named(args, error, match):
+    with pytest.raises(error, match=match):
         sliding_window_cost(*args)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         window_coverage(*args)
 
 
@@ -141,3 +141,24 @@ def test_explorer_refuses_starting_values_off_its_sliders(name, value):
         sliding_window_explorer(**{name: value})  # ipywidgets alone would clamp it
     assert (control.min, control.max) == {"height": (16, 512), "width": (16, 512), "patch_size": (1, 129),
                                           "stride": (1, 96)}[name]  # fmt: skip
+
+
+def test_huge_sizes_are_refused_before_any_allocation():
+    with pytest.raises(ValueError, match="patch_size=1099511627777 is too large"):
+        window_coverage((8, 8), 2**40 + 1, 1)  # a (2**40, 2**40) count
+    with pytest.raises(ValueError, match="stride=1099511627776 is too large"):
+        draw_sliding_windows(8, 8, 3, 2**40)  # the cost curve loops over every stride
+    assert sliding_window_cost((2**40, 2**40), 3, 1).forward_passes == 2**80  # arithmetic only: allowed
+
+
+def test_cost_record_checks_its_fields():
+    from dataclasses import asdict, replace
+
+    from lecture_lib.explore.segmentation import SlidingWindowCost
+
+    cost = sliding_window_cost((8, 8), 3, 1)
+    assert SlidingWindowCost(**asdict(cost)) == cost
+    with pytest.raises(ValueError, match="redundant_fraction=1.5 must be <= 1.0"):
+        replace(cost, redundant_fraction=1.5)
+    with pytest.raises(TypeError, match=r"windows\[0\]=2.5 must be a positive int"):
+        replace(cost, windows=(2.5, 8))

@@ -118,5 +118,44 @@ def test_explorer_checks_smooth_on_the_sliders_range():
     assert short.controls["smooth"].max == 30
     with pytest.raises(ValueError, match=r"smooth=31 must be an integer between 1 and 30"):
         training_explorer(_long_curves(30), smooth=31)
-    with pytest.raises(ValueError, match=r"smooth=True must be an integer"):
+    with pytest.raises(TypeError, match=r"smooth=True must be an integer"):
         training_explorer(_long_curves(), smooth=True)
+
+
+def test_running_mean_spoils_only_the_windows_holding_a_nan():
+    # the cumulative sum would make every window after the NaN NaN too
+    out = running_mean([1.0, float("nan"), 3.0, 4.0, 5.0], 2)
+    np.testing.assert_array_equal(np.isnan(out), [True, True, False, False])
+    np.testing.assert_allclose(out[2:], [3.5, 4.5])
+    with pytest.raises(TypeError, match="values must hold real numbers"):
+        running_mean([1.0, 2j], 1)
+    with pytest.raises(TypeError, match="values must hold real numbers"):
+        running_mean([True, False], 1)
+    with pytest.raises(TypeError, match="values='abc' must be a sequence"):
+        running_mean("abc", 1)
+
+
+def test_steps_are_never_truncated_and_thresholds_are_numbers():
+    with pytest.raises(ValueError, match="steps must hold whole step numbers"):
+        first_step_below([1.7, 2.5], [0.5, 0.1], 0.2)  # would report step 2 for 2.5
+    assert first_step_below([10.0, 20.0], [0.5, 0.1], 0.2) == 20  # whole floats are steps
+    with pytest.raises(ValueError, match="threshold=nan"):
+        first_step_below([1, 2], [0.5, 0.1], float("nan"))  # never below: "not reached"
+    with pytest.raises(TypeError, match="steps='12' must be a sequence"):
+        first_step_below("12", [0.5, 0.1], 0.2)
+
+
+def test_curves_and_drawing_options_are_checked():
+    curves = {"a": {"loss": [1.0, 0.5, 0.2], "eval_steps": [1, 3], "eval_mse": [0.5, 0.2]}}
+    with pytest.raises(TypeError, match=r"curves\['a'\]='loss eval_steps eval_mse' must be a mapping"):
+        check_curves({"a": "loss eval_steps eval_mse"})  # holds every key as a substring
+    with pytest.raises(TypeError, match=r"curves\['a'\]\['eval_mse'\] must hold real numbers"):
+        check_curves({"a": {**curves["a"], "eval_mse": [0.5, 0.2j]}})
+    with pytest.raises(TypeError, match="curves has the key 3; recipe names must be str"):
+        check_curves({3: curves["a"]})
+    with pytest.raises(TypeError, match="others='False' must be a bool"):
+        draw_training_curves(curves, "a", others="False")
+    with pytest.raises(ValueError, match="baseline=0.0 must be > 0.0"):
+        draw_training_curves(curves, "a", baseline=0.0)  # the summary divides by it
+    with pytest.raises(ValueError, match="target=nan"):
+        training_explorer(curves, target=float("nan"))

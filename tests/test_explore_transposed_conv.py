@@ -94,3 +94,12 @@ def test_explorer_does_not_clamp_a_large_input_and_refuses_an_invalid_start():
         ValueError, match=r"starting values .*output_padding=2 cannot be drawn: output_padding=2"
     ):
         transposed_conv_explorer(output_padding=2)  # not below stride 2: the book would show no figure
+
+
+def test_huge_settings_are_refused_before_any_work():
+    with pytest.raises(ValueError, match="input_size=1099511627776 must be an int in \\[1, 64\\]"):
+        scatter_counts(2**40, 3, 2, 0, 0)
+    with pytest.raises(TypeError, match="padding=0.5 must be an int"):
+        scatter_counts(2, 3, 2, 0.5, 0)
+    with pytest.raises(ValueError, match="at most 48 are drawn"):
+        draw_transposed_conv(20, 5, 3, 0, 0)  # a 62 x 62 canvas of labelled cells

@@ -174,9 +174,32 @@ def test_upsample_by_method_errors():
         upsample_by_method(x, "area", 2)
     with pytest.raises(ValueError, match="scale_factor=0"):
         upsample_by_method(x, "nearest", 0)
-    with pytest.raises(ValueError, match="scale_factor=2.5"):
+    with pytest.raises(TypeError, match="scale_factor=2.5"):
         upsample_by_method(x, "nearest", 2.5)
     with pytest.raises(ValueError, match="full="):
         upsample_by_method(x, "max_unpool", 2)
     with pytest.raises(ValueError, match=r"full must have shape \(1, 1, 6, 6\)"):
         upsample_by_method(x, "max_unpool", 2, full=torch.zeros(1, 1, 6, 7))
+
+
+def test_pagoda_image_refuses_a_box_off_the_photo_and_a_huge_size():
+    with pytest.raises(ValueError, match=r"box=\(0, 0, 1000, 1000\) must satisfy"):
+        pagoda_image(4, box=(0, 0, 1000, 1000))  # PIL would pad the crop with black
+    with pytest.raises(TypeError, match="box=.* must be \\(left, top, right, bottom\\)"):
+        pagoda_image(4, box=(95.5, 25, 325, 255))
+    with pytest.raises(ValueError, match="size=1099511627776 must be an int in \\[1, 2048\\]"):
+        pagoda_image(2**40)
+
+
+def test_upsample_by_method_refuses_meta_half_and_huge():
+    x, full = torch.rand(1, 1, 3, 3, dtype=torch.float64), torch.rand(1, 1, 6, 6, dtype=torch.float64)
+    with pytest.raises(ValueError, match="full on meta"):
+        upsample_by_method(x, "max_unpool", 2, full=full.to("meta"))
+    with pytest.raises(TypeError, match="full is torch.float32"):
+        upsample_by_method(x, "max_unpool", 2, full=full.float())
+    with pytest.raises(TypeError, match="x must be float32 or float64"):
+        upsample_by_method(x.half(), "nearest", 2)
+    with pytest.raises(ValueError, match="scale_factor would need"):
+        upsample_by_method(x, "nearest", 2**40)
+    with pytest.raises(TypeError, match="scale_factor=2.0 must be 2, 3 or 4"):
+        upsampling_explorer(scale_factor=2.0)  # 2.0 == 2 was taken as the toggle's value

@@ -15,6 +15,9 @@ from typing import Any
 
 import torch
 
+from .._validate import check_bool, check_int, check_real, is_int
+from .._validate import describe as _what
+
 __all__ = ["Case", "CheckResult", "compare_on_cases", "describe"]
 
 
@@ -28,6 +31,17 @@ class Case:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.args, (tuple, list)):
+            raise TypeError(
+                f"args={_what(self.args)} must be a tuple of positional arguments, not {type(self.args).__name__}"
+            )
+        self.args = tuple(self.args)
+        if not isinstance(self.kwargs, dict) or not all(isinstance(k, str) for k in self.kwargs):
+            raise TypeError(f"kwargs={_what(self.kwargs)} must be a dict with str keys (keyword -> value)")
+        if not isinstance(self.description, str):
+            raise TypeError(f"description={_what(self.description)} must be a str")
 
 
 @dataclass
@@ -43,6 +57,17 @@ class CheckResult:
     message: str
     failing_case: Case | None = None
     max_abs_error: float | None = None
+
+    def __post_init__(self) -> None:
+        for key in ("name", "message"):
+            if not isinstance(getattr(self, key), str):
+                raise TypeError(f"{key}={_what(getattr(self, key))} must be a str")
+        check_bool("passed", self.passed)
+        check_int("n_cases", self.n_cases, minimum=0)
+        if self.failing_case is not None and not isinstance(self.failing_case, Case):
+            raise TypeError(f"failing_case={_what(self.failing_case)} must be a Case or None")
+        # infinity is allowed: it is the error reported for a NaN or infinite answer
+        check_real("max_abs_error", self.max_abs_error, minimum=0.0, allow_none=True, finite=False)
 
     def __bool__(self) -> bool:
         return self.passed
@@ -65,6 +90,35 @@ def describe(value: Any) -> str:
         inner = ", ".join(describe(v) for v in value)
         return f"({inner})"
     return repr(value)
+
+
+class WrongAnswer(TypeError):
+    """Raised by a checker's wrapper around the student's function when the answer has the wrong form (not a
+    pair, a complex mean, a dict with the wrong keys); reported as "Your function returned: ...", not as an
+    error the function raised."""
+
+
+MAX_CASES = 10_000
+"""The most cases a checker runs (each case is a call of the student's function and of the reference)."""
+
+
+def _check_settings(fn: Any, n_cases: Any, seed: Any, minimum: int = 1) -> None:
+    """The common arguments of every checker: a callable, a number of cases and a seed for the random ones.
+
+    Raises TypeError for a ``fn`` that is not callable or a non-int ``n_cases``/``seed`` (a bool included),
+    ValueError for ``n_cases`` outside ``[minimum, MAX_CASES]`` or a seed that torch.Generator cannot take.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable (your function), got {type(fn).__name__}")
+    check_int("n_cases", n_cases, minimum=minimum, maximum=MAX_CASES)
+    if not is_int(seed):
+        raise TypeError(
+            f"seed={_what(seed)} must be an integer (the seed of the random cases), not {type(seed).__name__}"
+        )
+    if not -(2**63) <= seed < 2**64:
+        raise ValueError(
+            f"seed={seed!r} must be an integer between -2**63 and 2**64 - 1 (what torch.Generator takes)"
+        )
 
 
 def _flatten(out: Any) -> list[torch.Tensor]:
@@ -106,14 +160,31 @@ def compare_on_cases(
 
     Used by: the exercise checkers of every chapter.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name={_what(name)} must be a str (the checker's name, shown in its report)")
     if not callable(student_fn):
         raise TypeError(f"student_fn must be callable, got {type(student_fn).__name__}")
+    if not callable(reference_fn):
+        raise TypeError(f"reference_fn must be callable, got {type(reference_fn).__name__}")
+    if isinstance(cases, (str, bytes)) or not isinstance(cases, Iterable):
+        raise TypeError(f"cases={_what(cases)} must be an iterable of Case objects")
     cases = list(cases)
+    if not cases:
+        raise ValueError("cases is empty: a check on no case would pass anything")
+    for i, case in enumerate(cases):
+        if not isinstance(case, Case):
+            raise TypeError(f"cases[{i}]={_what(case)} must be a Case, not {type(case).__name__}")
+    check_real("atol", atol, minimum=0.0)
+    check_real("rtol", rtol, minimum=0.0)
     for i, case in enumerate(cases):
         expected = _flatten(reference_fn(*case.args, **case.kwargs))
         header = f"{name}: case {i + 1} of {len(cases)} failed ({case.description}).\nArguments:\n{_format_case(case)}"
         try:
             got_raw = student_fn(*case.args, **case.kwargs)
+        except (
+            WrongAnswer
+        ) as exc:  # a checker's wrapper found the answer malformed (not an error of the student's code)
+            return CheckResult(name, False, len(cases), f"{header}\nYour function returned: {exc}", case)
         except Exception as exc:  # a student's error is reported, not raised
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
             return CheckResult(name, False, len(cases), f"{header}\nYour function raised {tb}", case)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import torch
 
 from ..gated import lstm_cell
-from ._core import Case, CheckResult, compare_on_cases
+from ._core import Case, CheckResult, WrongAnswer, _check_settings, compare_on_cases
 
 __all__ = ["check_lstm_cell"]
 
@@ -51,17 +51,12 @@ def check_lstm_cell(
 
     Taught in: chapter "LSTM and GRU".
     """
-    if isinstance(n_cases, bool) or not isinstance(n_cases, int) or n_cases < 1:
-        raise ValueError(f"n_cases={n_cases!r} must be a positive integer")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed={seed!r} must be an integer")
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    _check_settings(fn, n_cases, seed)
 
     def student(*args: object) -> tuple[torch.Tensor, torch.Tensor]:
         out = fn(*args)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise TypeError(f"expected a pair (h_t, c_t), got {type(out).__name__}")
+            raise WrongAnswer(f"expected a pair (h_t, c_t), got {type(out).__name__}")
         return out[0], out[1]
 
     return compare_on_cases(

@@ -13,18 +13,9 @@ from typing import Any
 import torch
 
 from ..metrics import box_iou, mean_iou
-from ._core import Case, CheckResult, compare_on_cases
+from ._core import Case, CheckResult, WrongAnswer, _check_settings, compare_on_cases
 
 __all__ = ["check_box_iou", "check_mean_iou"]
-
-
-def _check_settings(fn: Any, n_cases: Any, seed: Any, minimum: int) -> None:
-    if isinstance(n_cases, bool) or not isinstance(n_cases, int) or n_cases < minimum:
-        raise ValueError(f"n_cases={n_cases!r} must be an integer >= {minimum} (the fixed cases come first)")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed={seed!r} must be an integer")
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
 
 
 def _randint(gen: torch.Generator, low: int, high: int) -> int:
@@ -149,21 +140,30 @@ def _mean_iou_reference(confusion: torch.Tensor) -> tuple[torch.Tensor, torch.Te
 
 def _as_mean_and_per_class(out: Any) -> tuple[torch.Tensor, torch.Tensor]:
     if not isinstance(out, tuple | list) or len(out) != 2:
-        raise TypeError(
+        raise WrongAnswer(
             f"mean IoU must return a pair (mean, per_class) like lecture_lib.metrics.mean_iou, got "
             f"{type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, tuple | list) else "")
         )
     mean, per_class = out
     if isinstance(mean, torch.Tensor) and mean.numel() != 1:
-        raise TypeError(
+        raise WrongAnswer(
             f"the mean (first element) must be one number, got a tensor of shape {tuple(mean.shape)}"
         )
     if (isinstance(mean, numbers.Complex) and not isinstance(mean, numbers.Real)) or (
         isinstance(mean, torch.Tensor) and mean.is_complex()
     ):
-        raise TypeError(f"the mean (first element) must be a real number, got the complex value {mean}")
+        raise WrongAnswer(f"the mean (first element) must be a real number, got the complex value {mean}")
+    if isinstance(mean, torch.Tensor) and mean.device.type == "meta":
+        raise WrongAnswer("the mean (first element) is on the meta device: a shape without a value")
+    if isinstance(mean, bool) or not isinstance(mean, numbers.Real | torch.Tensor):
+        raise WrongAnswer(f"the mean (first element) must be a number, got {type(mean).__name__}")
     mean = torch.as_tensor(float(mean), dtype=torch.float64)
-    return mean, torch.as_tensor(per_class)
+    if not isinstance(per_class, torch.Tensor):
+        try:
+            per_class = torch.as_tensor(per_class)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise WrongAnswer(f"per_class (second element) must be a tensor of C numbers: {err}") from None
+    return mean, per_class
 
 
 def _mean_iou_cases(n_cases: int, seed: int) -> list[Case]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import torch
 
 from ..rnn import bptt, rnn_forward
-from ._core import Case, CheckResult, compare_on_cases
+from ._core import Case, CheckResult, WrongAnswer, _check_settings, compare_on_cases
 
 __all__ = ["check_bptt"]
 
@@ -59,12 +59,7 @@ def check_bptt(fn: Callable[..., dict[str, torch.Tensor]], n_cases: int = 10, se
 
     Taught in: chapter "RNNs and backpropagation through time".
     """
-    if isinstance(n_cases, bool) or not isinstance(n_cases, int) or n_cases < 1:
-        raise ValueError(f"n_cases={n_cases!r} must be a positive integer")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed={seed!r} must be an integer")
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    _check_settings(fn, n_cases, seed)
 
     def reference(*args: torch.Tensor) -> dict[str, torch.Tensor]:
         return bptt(*args, activation="tanh")
@@ -72,11 +67,11 @@ def check_bptt(fn: Callable[..., dict[str, torch.Tensor]], n_cases: int = 10, se
     def student(*args: torch.Tensor) -> dict[str, torch.Tensor]:
         out = fn(*args)
         if not isinstance(out, dict):
-            raise TypeError(f"expected a dict with keys {list(_KEYS)}, got a {type(out).__name__}")
+            raise WrongAnswer(f"expected a dict with keys {list(_KEYS)}, got a {type(out).__name__}")
         missing = [k for k in _KEYS if k not in out]
         extra = [k for k in out if k not in _KEYS]
         if missing or extra:
-            raise KeyError(
+            raise WrongAnswer(
                 f"the returned dict must have exactly the keys {list(_KEYS)}; missing {missing}, extra {extra}"
             )
         return out
@@ -87,6 +82,8 @@ def check_bptt(fn: Callable[..., dict[str, torch.Tensor]], n_cases: int = 10, se
     # compare_on_cases numbers a dict's tensors in sorted key order; name the gradient instead
     order = sorted(_KEYS)
     result.message = re.sub(
-        r"\boutput (\d+)\b", lambda m: f'the gradient "{order[int(m.group(1))]}"', result.message
+        r"\b([Oo])utput (\d+)\b",
+        lambda m: f'{"T" if m.group(1) == "O" else "t"}he gradient "{order[int(m.group(2))]}"',
+        result.message,
     )
     return result

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from ._core import Case, CheckResult, compare_on_cases
+from ._core import Case, CheckResult, _check_settings, compare_on_cases
 
 __all__ = ["check_conv_transpose2d"]
 
@@ -100,12 +100,7 @@ def check_conv_transpose2d(fn: Callable[..., torch.Tensor], n_cases: int = 20, s
 
     Taught in: chapter "Transposed convolution from scratch".
     """
-    if isinstance(n_cases, bool) or not isinstance(n_cases, int) or n_cases < 1:
-        raise ValueError(f"n_cases={n_cases!r} must be a positive integer")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed={seed!r} must be an integer")
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    _check_settings(fn, n_cases, seed)
     return compare_on_cases(
         "check_conv_transpose2d", fn, F.conv_transpose2d, _cases(n_cases, seed), atol=1e-8, rtol=1e-6
     )

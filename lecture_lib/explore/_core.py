@@ -16,8 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
+import torch
 from matplotlib.figure import Figure
 
+from .._validate import check_bool, check_tensor, describe
 from ..plotting import figure_to_png
 
 __all__ = ["Explorer"]
@@ -26,13 +28,23 @@ __all__ = ["Explorer"]
 def _check_range(name: str, value: Any, low: float, high: float, integer: bool = False) -> None:
     """An explorer's starting value must lie on its slider (ipywidgets would clamp it silently).
 
-    Raises ValueError naming ``name``, the value and the range unless ``value`` is a number (an integer if
-    ``integer``; never a bool) with ``low <= value <= high``.
+    Raises TypeError naming ``name`` unless ``value`` is a number (an integer if ``integer``; never a bool),
+    ValueError naming ``name``, the value and the range unless ``low <= value <= high`` (NaN never is).
     """
     kinds = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
-        kind = "an integer" if integer else "a number"
-        raise ValueError(f"{name}={value!r} must be {kind} between {low} and {high} (the slider's range)")
+    kind = "an integer" if integer else "a number"
+    expected = f"{kind} between {low} and {high} (the slider's range)"
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise TypeError(f"{name}={describe(value)} must be {expected}, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value!r} must be {expected}")
+
+
+def _check_float_tensor(name: str, value: Any, ndim: int, *, finite: bool = True) -> None:
+    """A float32 or float64 tensor of ``ndim`` dimensions (float16 is not supported by the explorers' math)."""
+    check_tensor(name, value, ndim, dtype="floating", finite=finite)
+    if value.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"{name} must be float32 or float64; got {describe(value)}")
 
 
 def _int_slider(
@@ -65,6 +77,21 @@ def _float_slider(
     )
 
 
+def _toggle(name: str, value: Any, options: list[tuple[str, Any]], description: str) -> widgets.ToggleButtons:
+    """ToggleButtons over ``options`` (label, value) that start at ``value``, checked first.
+
+    A bool toggle needs a real bool (the string "False" would not be one of the options, and a truthy
+    string must never stand for True): TypeError naming ``name`` otherwise; ValueError for a value that is
+    not one of the options.
+    """
+    values = [v for _, v in options]
+    if all(isinstance(v, bool) for v in values):
+        check_bool(name, value)
+    elif isinstance(value, bool) or value not in values or not isinstance(value, type(values[0])):
+        raise ValueError(f"{name}={describe(value)} is not supported; expected one of {tuple(values)}")
+    return widgets.ToggleButtons(options=options, value=value, description=description)
+
+
 class Explorer:
     """Controls, a summary line and a figure that follow the controls.
 
@@ -89,6 +116,19 @@ class Explorer:
         draw: Callable[..., Figure],
         summarize: Callable[..., str],
     ) -> None:
+        if not isinstance(title, str):
+            raise TypeError(f"title={describe(title)} must be a str")
+        if not isinstance(controls, dict):
+            raise TypeError(f"controls={describe(controls)} must be a dict from names to ipywidgets controls")
+        for key, control in controls.items():
+            if not isinstance(key, str) or not isinstance(control, widgets.ValueWidget):
+                raise TypeError(
+                    f"controls[{key!r}]={describe(control)}: controls must map str names to ipywidgets value "
+                    "widgets (sliders, toggles, dropdowns)"
+                )
+        for key, fn in (("draw", draw), ("summarize", summarize)):
+            if not callable(fn):
+                raise TypeError(f"{key}={describe(fn)} must be callable, not {type(fn).__name__}")
         self.title = title
         self.controls = controls
         self._draw = draw
@@ -123,8 +163,13 @@ class Explorer:
             self.summary.value = f"<span style='color:#b00'>Invalid: {exc}</span>"
             self.image.layout.visibility = "hidden"
             return None
+        if not isinstance(fig, Figure):
+            raise TypeError(f"draw returned {describe(fig)}; it must return a matplotlib Figure")
         png = figure_to_png(fig)
-        self.summary.value = self._summarize(**state)
+        summary = self._summarize(**state)
+        if not isinstance(summary, str):
+            raise TypeError(f"summarize returned {describe(summary)}; it must return a str")
+        self.summary.value = summary
         self.image.value = png
         self.image.layout.visibility = "visible"
         self.renders += 1

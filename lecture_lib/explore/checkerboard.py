@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from .._validate import check_int, describe
 from ..checkerboard import overlap_counts
 from ..plotting import COLORS
 from ._core import Explorer, _int_slider
@@ -30,6 +31,27 @@ __all__ = [
     "plot_overlap_map",
     "summarize_overlap",
 ]
+
+
+_MAX_LENGTH = 512  # the longest output drawn or summarised: a (512, 512) map of counts
+
+
+def _check_sizes(kernel_size: Any, stride: Any, input_size: Any, drawn: bool = True) -> tuple[int, int, int]:
+    """Positive ints; when ``drawn``, an output length ``(n - 1) * s + k`` of at most ``_MAX_LENGTH``."""
+    k = check_int("kernel_size", kernel_size, minimum=1)
+    s = check_int("stride", stride, minimum=1)
+    n = check_int("input_size", input_size, minimum=1)
+    if drawn and (n - 1) * s + k > _MAX_LENGTH:
+        raise ValueError(
+            f"kernel_size={k}, stride={s}, input_size={n} give an output of {(n - 1) * s + k} positions; "
+            f"at most {_MAX_LENGTH} are drawn or summarised"
+        )
+    return k, s, n
+
+
+def _check_axes(ax: Any) -> None:
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax={describe(ax)} must be a matplotlib Axes, not {type(ax).__name__}")
 
 
 def interior(kernel_size: int, stride: int, input_size: int) -> slice:
@@ -45,7 +67,7 @@ def interior(kernel_size: int, stride: int, input_size: int) -> slice:
 
     Taught in: chapter "Checkerboard artifacts" (uneven overlap).
     """
-    k, s, n = kernel_size, stride, input_size
+    k, s, n = _check_sizes(kernel_size, stride, input_size, drawn=False)
     if (n - 1) * s < k - 1:
         raise ValueError(
             f"input_size={n} is too small for kernel_size={k}, stride={s}: no output position is away from "
@@ -64,6 +86,8 @@ def plot_overlap_bars(ax: Axes, kernel_size: int, stride: int, input_size: int) 
 
     Taught in: chapter "Checkerboard artifacts" (uneven overlap).
     """
+    _check_axes(ax)
+    _check_sizes(kernel_size, stride, input_size)
     counts = overlap_counts(kernel_size, stride, input_size)  # (L,)
     inner = interior(kernel_size, stride, input_size)
     positions = np.arange(len(counts))
@@ -85,6 +109,8 @@ def plot_overlap_map(ax: Axes, kernel_size: int, stride: int, input_size: int) -
 
     Taught in: chapter "Checkerboard artifacts" (uneven overlap).
     """
+    _check_axes(ax)
+    _check_sizes(kernel_size, stride, input_size)
     counts = overlap_counts(kernel_size, stride, (input_size, input_size))  # (L, L)
     inner = interior(kernel_size, stride, input_size)
     length = counts.shape[0]
@@ -114,6 +140,7 @@ def draw_overlap(kernel_size: int = 3, stride: int = 2, input_size: int = 5) -> 
 
     Taught in: chapter "Checkerboard artifacts".
     """
+    _check_sizes(kernel_size, stride, input_size)
     fig = Figure(figsize=(9.0, 3.8))
     ax_bars, ax_map = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
     plot_overlap_bars(ax_bars, kernel_size, stride, input_size)
@@ -125,7 +152,7 @@ def draw_overlap(kernel_size: int = 3, stride: int = 2, input_size: int = 5) -> 
 
 def summarize_overlap(kernel_size: int, stride: int, input_size: int) -> str:
     """One line: the interior counts and max/min ratio in 1-D and 2-D, and whether the overlap is even."""
-    k, s, n = kernel_size, stride, input_size
+    k, s, n = _check_sizes(kernel_size, stride, input_size)
     inner = interior(k, s, n)
     counts_1d = overlap_counts(k, s, n)[inner]
     counts_2d = overlap_counts(k, s, (n, n))[inner, inner]

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from ..conv_arith import conv_output_size, conv_transpose_output_size
 from ..plotting import draw_conv_arithmetic
-from ._core import Explorer, _int_slider
+from ._core import Explorer, _int_slider, _toggle
 
 __all__ = ["conv_arithmetic_explorer"]
 
@@ -42,8 +42,8 @@ def conv_arithmetic_explorer(
         "padding": _int_slider("padding", padding, 0, 3, "padding p"),
         "dilation": _int_slider("dilation", dilation, 1, 3, "dilation d"),
         "output_padding": _int_slider("output_padding", output_padding, 0, 2, "output pad"),
-        "transposed": widgets.ToggleButtons(
-            options=[("convolution", False), ("transposed", True)], value=transposed, description="kind"
+        "transposed": _toggle(
+            "transposed", transposed, [("convolution", False), ("transposed", True)], "kind"
         ),
     }
 

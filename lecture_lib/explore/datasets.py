@@ -10,6 +10,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .._validate import check_int, check_real, describe, is_int
 from ..metrics import box_iou
 from ._core import Explorer, _int_slider
 
@@ -21,9 +22,32 @@ COCO_IOU_THRESHOLDS: tuple[float, ...] = tuple(float(t) for t in np.linspace(0.5
 _THRESHOLD_OPTIONS = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))
 
 
+_MAX_CANVAS = 4096  # pixels: the side of the drawing (and the sliders' range in the explorer)
+
+
+def _check_reference(reference: Any) -> tuple[float, float, float, float]:
+    """A ground-truth box (x0, y0, x1, y1) of four finite reals with x0 < x1 and y0 < y1."""
+    if not isinstance(reference, (tuple, list)) or len(reference) != 4:
+        raise TypeError(f"reference={describe(reference)} must be a box (x0, y0, x1, y1) of four numbers")
+    box = tuple(check_real(f"reference[{i}]", v) for i, v in enumerate(reference))
+    if not (box[0] < box[2] and box[1] < box[3]):
+        raise ValueError(f"reference={reference!r} must have x0 < x1 and y0 < y1 (a box of positive area)")
+    return box  # type: ignore[return-value]
+
+
+def _check_threshold(threshold: Any) -> float:
+    return check_real("threshold", threshold, minimum=0.0, maximum=1.0)
+
+
+def _check_canvas(canvas: Any) -> int:
+    return check_int("canvas", canvas, minimum=1, maximum=_MAX_CANVAS)
+
+
 def _iou_parts(reference: tuple[float, float, float, float], x: float, y: float, width: float, height: float):
-    if width <= 0 or height <= 0:
-        raise ValueError(f"width={width} and height={height} must be positive")
+    reference = _check_reference(reference)
+    x, y = check_real("x", x), check_real("y", y)
+    width = check_real("width", width, minimum=0.0, strict_minimum=True)
+    height = check_real("height", height, minimum=0.0, strict_minimum=True)
     moving = (x, y, x + width, y + height)
     boxes = torch.tensor([reference, moving], dtype=torch.float64)  # (2, 4)
     iou = float(box_iou(boxes[:1], boxes[1:])[0, 0])
@@ -47,6 +71,7 @@ def iou_summary(
 
     Taught in: chapter "Pascal VOC and COCO".
     """
+    threshold = _check_threshold(threshold)
     _moving, iou, inter, union = _iou_parts(reference, x, y, width, height)
     n_coco = sum(iou >= t for t in COCO_IOU_THRESHOLDS)
 
@@ -76,6 +101,9 @@ def draw_iou(
 
     Taught in: chapter "Pascal VOC and COCO".
     """
+    threshold = _check_threshold(threshold)
+    canvas = _check_canvas(canvas)
+    reference = _check_reference(reference)
     moving, iou, inter, union = _iou_parts(reference, x, y, width, height)
     fig = Figure(figsize=(8.0, 3.6))
     ax, bar = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1.0]})
@@ -156,10 +184,18 @@ def iou_explorer(
 
     Taught in: chapter "Pascal VOC and COCO".
     """
+    check_real("threshold", threshold)
     if threshold not in _THRESHOLD_OPTIONS:
         raise ValueError(f"threshold={threshold!r} must be one of {_THRESHOLD_OPTIONS}")
-    if isinstance(canvas, bool) or not isinstance(canvas, int) or canvas < 1:
-        raise ValueError(f"canvas={canvas!r} must be a positive integer (the side of the drawing, in pixels)")
+    if not is_int(canvas):
+        raise TypeError(
+            f"canvas={describe(canvas)} must be a positive integer (the side of the drawing, in pixels)"
+        )
+    if not 1 <= canvas <= _MAX_CANVAS:
+        raise ValueError(
+            f"canvas={canvas!r} must be a positive integer (the side of the drawing, in pixels) <= {_MAX_CANVAS}"
+        )
+    _check_reference(reference)
 
     controls = {
         "x": _int_slider("x", x, 0, canvas - 1, "x"),

@@ -18,6 +18,7 @@ Taught in: chapter "LSTM and GRU".
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import ipywidgets as widgets
@@ -25,6 +26,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from .._validate import check_int, describe
 from ..gated import lstm_cell
 from ._core import Explorer
 
@@ -40,9 +42,14 @@ _T_MAX = 200  # the distractors are the first T - 1 of a fixed sequence, so chan
 
 
 def _check_number(name: str, value: Any, low: float, high: float, integer: bool = False) -> None:
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
-        kind = "an integer" if integer else "a number"
+    """A real number (an int if ``integer``; never a bool) in ``[low, high]``: TypeError, then ValueError."""
+    kinds = numbers.Integral if integer else numbers.Real
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise TypeError(
+            f"{name}={describe(value)} must be {kind} between {low} and {high}, not {type(value).__name__}"
+        )
+    if not low <= value <= high:  # NaN never is
         raise ValueError(f"{name}={value!r} must be {kind} between {low} and {high}")
 
 
@@ -71,8 +78,7 @@ def scalar_lstm_trace(
         _check_number(name, value, -50.0, 50.0)
     _check_number("noise", noise, 0.0, 10.0)
     _check_number("T", T, 1, _T_MAX, integer=True)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed={seed!r} must be an integer")
+    seed = check_int("seed", seed, minimum=-(2**63), maximum=2**64 - 1)
 
     dtype = torch.float64
     xi = torch.randn(_T_MAX, generator=torch.Generator().manual_seed(seed), dtype=dtype)

@@ -11,7 +11,6 @@ Taught in: chapter "Initialisation".
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import ipywidgets as widgets
@@ -19,8 +18,18 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from .._validate import (
+    check_bytes_budget,
+    check_choice,
+    check_dtype,
+    check_int,
+    check_real,
+    check_same_device,
+    check_same_dtype,
+    describe,
+)
 from ..init import identity_, kaiming_normal_, np_rnn_, xavier_normal_
-from ._core import Explorer, _float_slider, _int_slider
+from ._core import Explorer, _check_float_tensor, _float_slider, _int_slider, _toggle
 
 __all__ = ["INITS", "init_weight", "layer_statistics", "init_explorer"]
 
@@ -46,12 +55,13 @@ def init_weight(
 
     Taught in: chapter "Initialisation".
     """
-    if init not in INITS:
-        raise ValueError(f"init={init!r} is not supported; expected one of {INITS}")
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"width={width!r} must be a positive integer")
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
-        raise ValueError(f"scale={scale!r} must be a finite number")
+    check_choice("init", init, INITS)
+    width = check_int("width", width, minimum=1)
+    scale = check_real("scale", scale)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator={describe(generator)} must be a torch.Generator or None")
+    check_dtype("dtype", dtype, allow_none=False)
+    check_bytes_budget("width", width * width * torch.empty((), dtype=dtype).element_size(), limit=2**30)
     W = torch.empty(width, width, dtype=dtype)
     if init == "xavier":
         xavier_normal_(W, generator=generator)
@@ -80,10 +90,29 @@ def layer_statistics(
 
     Taught in: chapter "Initialisation".
     """
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation={activation!r} is not supported; expected one of {_ACTIVATIONS}")
+    check_choice("activation", activation, _ACTIVATIONS)
+    _check_float_tensor("x", x, 2)
+    if x.numel() == 0:
+        raise ValueError(f"x must not be empty; got {describe(x)}")
+    H = x.shape[1]
+    if isinstance(weights, torch.Tensor) or not isinstance(weights, (list, tuple)):
+        raise TypeError(f"weights={describe(weights)} must be a list of (H, H) tensors, one per layer")
     if not weights:
         raise ValueError("weights is empty; expected at least one (H, H) matrix")
+    for i, W in enumerate(weights):
+        _check_float_tensor(f"weights[{i}]", W, 2)
+        if tuple(W.shape) != (H, H):
+            raise ValueError(
+                f"weights[{i}] has shape {tuple(W.shape)}; expected (H, H) = ({H}, {H}) with H = x.shape[1]"
+            )
+        check_same_device(x=x, **{f"weights[{i}]": W})
+        check_same_dtype(x=x, **{f"weights[{i}]": W})
+    if v is not None:
+        _check_float_tensor("v", v, 2)
+        if v.shape != x.shape:
+            raise ValueError(f"v has shape {tuple(v.shape)}; expected the shape of x, {tuple(x.shape)}")
+        check_same_device(x=x, v=v)
+        check_same_dtype(x=x, v=v)
     h, slopes, act_std = x, [], []
     for W in weights:
         a = h @ W.T  # (N, H)
@@ -203,10 +232,8 @@ def init_explorer(
         "depth": _int_slider("depth", depth, 2, 50, "depth"),
         "width": _int_slider("width", width, 16, 256, "width", step=16),
         "scale": _float_slider("scale", scale, 0.25, 2.0, "scale", step=0.05),
-        "shared": widgets.ToggleButtons(
-            options=[("independent layers", False), ("shared (RNN)", True)],
-            value=shared,
-            description="weights",
+        "shared": _toggle(
+            "shared", shared, [("independent layers", False), ("shared (RNN)", True)], "weights"
         ),
     }
     return Explorer("Initialisation: spectrum and per-layer statistics", controls, draw, summarize)

@@ -23,6 +23,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 
+from .._validate import (
+    check_bytes_budget,
+    check_same_device,
+    check_same_dtype,
+    check_tensor,
+    describe,
+    is_int,
+)
 from ..rnn import (
     _check_backward_args,
     _derivative_from_output,
@@ -30,7 +38,7 @@ from ..rnn import (
     gradient_norms_through_time,
     rnn_forward,
 )
-from ._core import Explorer, _check_range
+from ._core import Explorer, _check_float_tensor, _check_range
 
 __all__ = [
     "w_rec_path_terms",
@@ -45,14 +53,28 @@ _PLAIN = "#8C8C8C"  # edges of the forward graph
 _NODE = {"x": "#DDDDDD", "h": "#4C72B0", "z": "#55A868", "L": "#DD8452"}
 
 
+_MAX_DRAWN_T = 100  # the longest unrolled graph drawn (4 rows of T nodes each)
+
+
 def _check_truncate(truncate: int | None) -> None:
-    if truncate is not None and (isinstance(truncate, bool) or not isinstance(truncate, int) or truncate < 1):
+    if truncate is None:
+        return
+    if not is_int(truncate):
+        raise TypeError(
+            f"truncate={describe(truncate)} must be None or an integer >= 1 (the number of steps)"
+        )
+    if truncate < 1:
         raise ValueError(f"truncate={truncate!r} must be None or an integer >= 1 (the number of steps)")
 
 
 def _check_loss_at(loss_at: str) -> None:
-    if loss_at not in ("every", "last"):
-        raise ValueError(f"loss_at={loss_at!r} must be 'every' (a loss at every step) or 'last'")
+    if not isinstance(loss_at, str) or loss_at not in ("every", "last"):
+        raise ValueError(f"loss_at={describe(loss_at)} must be 'every' (a loss at every step) or 'last'")
+
+
+def _check_axes(ax: Any) -> None:
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax={describe(ax)} must be a matplotlib Axes, not {type(ax).__name__}")
 
 
 def _window(t: int, truncate: int | None) -> range:
@@ -84,7 +106,13 @@ def w_rec_path_terms(
     Taught in: chapter "RNNs and backpropagation through time".
     """
     T, N, H, O = _check_backward_args(h, dz, W_rec, W_out, activation)
+    tensors = {"h": h, "dz": dz, "W_rec": W_rec, "W_out": W_out}
+    for name, value in tensors.items():
+        _check_float_tensor(name, value, value.ndim)
+    check_same_device(**tensors)
+    check_same_dtype(**tensors)
     _check_truncate(truncate)
+    check_bytes_budget("w_rec_path_terms (T, T, H, H)", T * T * H * H * h.element_size(), limit=2**30)
     fprime = _derivative_from_output(h[1:], activation)  # (T, N, H): f'(a_s) for s = 1..T
     terms = h.new_zeros((T, T, H, H))  # (T, T, H, H)
     for t in range(1, T + 1):
@@ -130,13 +158,18 @@ def draw_unrolled_graph(
 
     Taught in: chapter "RNNs and backpropagation through time".
     """
-    if isinstance(T, bool) or not isinstance(T, int) or T < 1:
-        raise ValueError(f"T={T!r} must be a positive integer")
+    _check_axes(ax)
+    if not is_int(T):
+        raise TypeError(f"T={describe(T)} must be a positive integer")
+    if not 1 <= T <= _MAX_DRAWN_T:
+        raise ValueError(f"T={T!r} must be a positive integer <= {_MAX_DRAWN_T} (the steps drawn)")
     _check_truncate(truncate)
     _check_loss_at(loss_at)
     losses = list(range(1, T + 1)) if loss_at == "every" else [T]
     if focus is not None:
-        if isinstance(focus, bool) or not isinstance(focus, int) or not 1 <= focus <= T:
+        if not is_int(focus):
+            raise TypeError(f"focus={describe(focus)} must be None or a step between 1 and T={T}")
+        if not 1 <= focus <= T:
             raise ValueError(f"focus={focus!r} must be a step between 1 and T={T}")
         if focus not in losses:
             raise ValueError(f"focus={focus}: L_{focus} is zero when only the last step (T={T}) has a loss")
@@ -180,7 +213,15 @@ def draw_recurrent_connections(ax: Axes, W_rec: torch.Tensor | np.ndarray) -> No
 
     Taught in: chapter "RNNs and backpropagation through time".
     """
-    W = np.asarray(W_rec.detach().cpu() if isinstance(W_rec, torch.Tensor) else W_rec, dtype=float)
+    _check_axes(ax)
+    if isinstance(W_rec, np.ndarray):
+        if W_rec.dtype.kind not in "iuf":
+            raise TypeError(f"W_rec must hold real numbers (an int or float array); got dtype {W_rec.dtype}")
+        W_rec = torch.from_numpy(W_rec)
+    check_tensor("W_rec", W_rec, 2, dtype="real", finite=True)
+    if W_rec.device.type == "meta":
+        raise ValueError(f"W_rec is on the meta device (a shape without values); got {describe(W_rec)}")
+    W = np.asarray(W_rec.detach().cpu().double())
     if W.ndim != 2 or W.shape[0] != W.shape[1] or not 1 <= W.shape[0] <= 12:
         raise ValueError(f"W_rec has shape {W.shape}; expected a square (H, H) matrix with 1 <= H <= 12")
     H = W.shape[0]
@@ -370,7 +411,7 @@ def gradient_flow_explorer(
     _check_range("spectral_radius", spectral_radius, 0.5, 1.5)
     _check_range("T", T, 10, 200, integer=True)
     _check_range("input_scale", input_scale, 0.0, 3.0)
-    if activation not in ("linear", "tanh", "relu"):
+    if not isinstance(activation, str) or activation not in ("linear", "tanh", "relu"):
         raise ValueError(f"activation={activation!r} must be 'linear', 'tanh' or 'relu'")
 
     def draw(**state: Any) -> Figure:

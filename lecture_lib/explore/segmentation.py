@@ -20,6 +20,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .._validate import check_real, describe
 from ._core import Explorer, _int_slider
 
 __all__ = [
@@ -32,15 +33,35 @@ __all__ = [
 ]
 
 
+_MAX_DRAWN = 4096  # the largest height, width, patch size or stride drawn (and counted window by window)
+
+
 def _positive_int(value: Any, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name}={describe(value)} must be a positive int, not {type(value).__name__}")
+    if value < 1:
         raise ValueError(f"{name}={value!r} must be a positive int")
     return int(value)
 
 
+def _pair(value: Any, name: str) -> tuple[int, int]:
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise TypeError(f"{name}={describe(value)} must be a pair of positive ints")
+    return _positive_int(value[0], f"{name}[0]"), _positive_int(value[1], f"{name}[1]")
+
+
+def _check_drawn(**sizes: int) -> None:
+    """Sizes that set a drawing, an allocation or a loop: each at most ``_MAX_DRAWN``."""
+    for name, value in sizes.items():
+        if value > _MAX_DRAWN:
+            raise ValueError(
+                f"{name}={value} is too large to draw or count pixel by pixel (at most {_MAX_DRAWN})"
+            )
+
+
 def _check(image_size: Any, patch_size: Any, stride: Any) -> tuple[int, int, int, int]:
     if not isinstance(image_size, tuple | list) or len(image_size) != 2:
-        raise ValueError(f"image_size={image_size!r} must be a pair (H, W) of positive ints")
+        raise TypeError(f"image_size={describe(image_size)} must be a pair (H, W) of positive ints")
     h = _positive_int(image_size[0], "image_size[0] (H)")
     w = _positive_int(image_size[1], "image_size[1] (W)")
     p = _positive_int(patch_size, "patch_size")
@@ -64,6 +85,14 @@ class SlidingWindowCost:
     redundant_fraction: float  # 1 - distinct_pixels / pixels_read
     neighbour_overlap: float  # share of a window's pixels that the next window along a row also reads
     labelled_fraction: float  # share of the image's pixels that are some window's centre
+
+    def __post_init__(self) -> None:
+        _check(self.image_size, self.patch_size, self.stride)
+        _pair(self.windows, "windows")
+        for name in ("forward_passes", "pixels_read", "distinct_pixels"):
+            _positive_int(getattr(self, name), name)
+        for name in ("redundant_fraction", "neighbour_overlap", "labelled_fraction"):
+            check_real(name, getattr(self, name), minimum=0.0, maximum=1.0)
 
     @property
     def reads_per_pixel(self) -> float:
@@ -122,6 +151,7 @@ def window_coverage(image_size: tuple[int, int], patch_size: int, stride: int = 
     Taught in: chapter "Segmentation" (the cost of sliding windows).
     """
     h, w, p, s = _check(image_size, patch_size, stride)
+    _check_drawn(**{"image_size[0]": h, "image_size[1]": w, "patch_size": p})
     r = p // 2
 
     def counts_1d(n: int) -> torch.Tensor:
@@ -138,6 +168,8 @@ def sliding_window_summary(height: int, width: int, patch_size: int, stride: int
 
     Taught in: chapter "Segmentation".
     """
+    _positive_int(height, "height")
+    _positive_int(width, "width")
     c = sliding_window_cost((height, width), patch_size, stride)
     n_h, n_w = c.windows
     text = (
@@ -158,6 +190,8 @@ def draw_sliding_windows(height: int, width: int, patch_size: int, stride: int) 
 
     Taught in: chapter "Segmentation".
     """
+    h, w, p, s = _check((_positive_int(height, "height"), _positive_int(width, "width")), patch_size, stride)
+    _check_drawn(height=h, width=w, patch_size=p, stride=s)
     cost = sliding_window_cost((height, width), patch_size, stride)
     coverage = window_coverage((height, width), patch_size, stride).numpy()  # (H + 2r, W + 2r)
     r = patch_size // 2
@@ -206,7 +240,7 @@ def sliding_window_explorer(
 
     Taught in: chapter "Segmentation".
     """
-    _check((height, width), patch_size, stride)
+    _check((_positive_int(height, "height"), _positive_int(width, "width")), patch_size, stride)
     controls = {
         "height": _int_slider("height", height, 16, 512, "height H"),
         "width": _int_slider("width", width, 16, 512, "width W"),

@@ -17,13 +17,45 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 
+from .._validate import check_bool, check_real, describe, is_int
 from ._core import Explorer, _int_slider
 
 __all__ = ["running_mean", "first_step_below", "check_curves", "draw_training_curves", "training_explorer"]
 
 _SMOOTH_MAX = 100  # the longest running-mean window the explorer's slider offers
+
+
+def _real_values(name: str, values: Any) -> np.ndarray:
+    """A 1-D sequence of real numbers (ints or floats; NaN and infinity allowed) as a float64 array."""
+    if isinstance(values, (str, bytes)) or values is None or not hasattr(values, "__len__"):
+        raise TypeError(f"{name}={describe(values)} must be a sequence of real numbers")
+    try:
+        array = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values)
+    except (ValueError, TypeError) as err:  # ragged nested lists
+        raise ValueError(f"{name} must be a one-dimensional sequence of real numbers ({err})") from None
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must hold real numbers (ints or floats), not {array.dtype} values; got {describe(values)}"
+        )
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+    return array.astype(float)
+
+
+def _step_values(name: str, values: Any) -> np.ndarray:
+    """A 1-D sequence of integer steps (integral floats allowed, never truncated) as an int64 array."""
+    array = _real_values(name, values)
+    if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+        raise ValueError(f"{name} must hold whole step numbers; got {describe(values)}")
+    return array.astype(np.int64)
+
+
+def _positive_level(name: str, value: Any) -> float:
+    """A horizontal line of the log-scale plot: a finite real > 0."""
+    return check_real(name, value, minimum=0.0, strict_minimum=True)
 
 
 def running_mean(values: Sequence[float], window: int) -> np.ndarray:
@@ -33,13 +65,15 @@ def running_mean(values: Sequence[float], window: int) -> np.ndarray:
 
     Taught in: chapter "Training recurrent networks".
     """
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+    if not is_int(window):
+        raise TypeError(f"window={describe(window)} must be a positive integer")
+    if window < 1:
         raise ValueError(f"window={window!r} must be a positive integer")
-    array = np.asarray(values, dtype=float)  # (n,)
-    if array.ndim != 1:
-        raise ValueError(f"values must be one-dimensional, got shape {array.shape}")
+    array = _real_values("values", values)  # (n,)
     if window > array.size:
         raise ValueError(f"window={window} is longer than the {array.size} values")
+    if not np.all(np.isfinite(array)):  # a NaN or inf only spoils the windows that contain it
+        return np.lib.stride_tricks.sliding_window_view(array, window).mean(axis=1)  # (n - window + 1,)
     cumulative = np.concatenate([[0.0], np.cumsum(array)])  # (n + 1,)
     return (cumulative[window:] - cumulative[:-window]) / window  # (n - window + 1,)
 
@@ -51,7 +85,8 @@ def first_step_below(steps: Sequence[int], values: Sequence[float], threshold: f
 
     Taught in: chapter "Training recurrent networks".
     """
-    steps, values = list(steps), list(values)
+    steps, values = _step_values("steps", steps).tolist(), _real_values("values", values).tolist()
+    threshold = check_real("threshold", threshold)
     if len(steps) != len(values):
         raise ValueError(
             f"steps has {len(steps)} entries but values has {len(values)}; expected the same number"
@@ -70,15 +105,25 @@ def check_curves(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> None:
 
     Taught in: chapter "Training recurrent networks".
     """
-    if not isinstance(curves, Mapping) or not curves:
+    if not isinstance(curves, Mapping):
+        raise TypeError(f"curves={describe(curves)} must be a mapping from recipe names to their curves")
+    if not curves:
         raise ValueError("curves must be a non-empty mapping from recipe names to their curves")
     for name, curve in curves.items():
+        if not isinstance(name, str):
+            raise TypeError(f"curves has the key {name!r}; recipe names must be str")
+        if not isinstance(curve, Mapping):
+            raise TypeError(
+                f"curves[{name!r}]={describe(curve)} must be a mapping with keys 'loss', 'eval_steps', 'eval_mse'"
+            )
         missing = [key for key in ("loss", "eval_steps", "eval_mse") if key not in curve]
         if missing:
             raise ValueError(
                 f"curves[{name!r}] lacks {missing}; expected keys 'loss', 'eval_steps', 'eval_mse'"
             )
-        n, steps = len(curve["loss"]), list(curve["eval_steps"])
+        n = len(_real_values(f"curves[{name!r}]['loss']", curve["loss"]))
+        steps = _step_values(f"curves[{name!r}]['eval_steps']", curve["eval_steps"]).tolist()
+        _real_values(f"curves[{name!r}]['eval_mse']", curve["eval_mse"])
         if n == 0:
             raise ValueError(f"curves[{name!r}]['loss'] is empty; expected one loss per training step")
         if len(steps) != len(curve["eval_mse"]) or not steps:
@@ -106,8 +151,14 @@ def draw_training_curves(
     Taught in: chapter "Training recurrent networks".
     """
     check_curves(curves)
-    if recipe not in curves:
-        raise ValueError(f"recipe={recipe!r} is not one of {list(curves)}")
+    if not isinstance(recipe, str) or recipe not in curves:
+        raise ValueError(f"recipe={describe(recipe)} is not one of {list(curves)}")
+    if not is_int(smooth):
+        raise TypeError(f"smooth={describe(smooth)} must be a positive integer (the running-mean window)")
+    if smooth < 1:
+        raise ValueError(f"smooth={smooth!r} must be a positive integer (the running-mean window)")
+    check_bool("others", others)
+    baseline, target = _positive_level("baseline", baseline), _positive_level("target", target)
     fig = Figure(figsize=(7.5, 4.0))
     ax = fig.subplots()
     names = list(curves)
@@ -172,8 +223,9 @@ def training_explorer(
     check_curves(curves)
     names = list(curves)
     recipe = names[0] if recipe is None else recipe
-    if recipe not in curves:
-        raise ValueError(f"recipe={recipe!r} is not one of {names}")
+    if not isinstance(recipe, str) or recipe not in curves:
+        raise ValueError(f"recipe={describe(recipe)} is not one of {names}")
+    baseline, target = _positive_level("baseline", baseline), _positive_level("target", target)
     longest = max(len(curve["loss"]) for curve in curves.values())
     controls: dict[str, Any] = {
         "recipe": widgets.Dropdown(options=names, value=recipe, description="recipe"),

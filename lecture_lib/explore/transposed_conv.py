@@ -11,12 +11,30 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .._validate import check_int
 from ..conv_arith import conv_transpose_output_size
 from ..plotting import COLORS, draw_grid
 from ..transposed_conv import conv_transpose2d_scatter
 from ._core import Explorer, _int_slider
 
 __all__ = ["transposed_conv_explorer", "draw_transposed_conv", "scatter_counts"]
+
+
+_MAX_SIZE = 64  # the largest input, kernel, stride and padding counted (the scatter loops over the input)
+_MAX_DRAWN = 48  # the largest canvas drawn cell by cell, with a number in every output cell
+
+
+def _check_settings(
+    input_size: Any, kernel_size: Any, stride: Any, padding: Any, output_padding: Any
+) -> tuple[int, int, int, int, int]:
+    """Ints in range (each at most ``_MAX_SIZE``) that give an output of at least one cell."""
+    i = check_int("input_size", input_size, minimum=1, maximum=_MAX_SIZE)
+    k = check_int("kernel_size", kernel_size, minimum=1, maximum=_MAX_SIZE)
+    s = check_int("stride", stride, minimum=1, maximum=_MAX_SIZE)
+    p = check_int("padding", padding, minimum=0, maximum=_MAX_SIZE)
+    a = check_int("output_padding", output_padding, minimum=0, maximum=_MAX_SIZE)
+    conv_transpose_output_size(i, k, s, p, a)  # raises ValueError for invalid settings
+    return i, k, s, p, a
 
 
 def scatter_counts(
@@ -29,6 +47,9 @@ def scatter_counts(
 
     Taught in: chapter "Transposed convolution from scratch" (explorer).
     """
+    input_size, kernel_size, stride, padding, output_padding = _check_settings(
+        input_size, kernel_size, stride, padding, output_padding
+    )
     ones_x = torch.ones(1, 1, input_size, input_size, dtype=torch.float64)
     ones_k = torch.ones(1, 1, kernel_size, kernel_size, dtype=torch.float64)
     out = conv_transpose2d_scatter(
@@ -61,8 +82,13 @@ def draw_transposed_conv(
 
     Taught in: chapter "Transposed convolution from scratch" (explorer).
     """
-    i, k, s, p, a = input_size, kernel_size, stride, padding, output_padding
-    o = conv_transpose_output_size(i, k, s, p, a)  # raises ValueError for invalid settings
+    i, k, s, p, a = _check_settings(input_size, kernel_size, stride, padding, output_padding)
+    o = conv_transpose_output_size(i, k, s, p, a)
+    if max((i - 1) * s + k, p + o) > _MAX_DRAWN:
+        raise ValueError(
+            f"input_size={i}, kernel_size={k}, stride={s}, padding={p}, output_padding={a} need a canvas of "
+            f"{max((i - 1) * s + k, p + o)} cells; at most {_MAX_DRAWN} are drawn"
+        )
     x, out = _values(i, k, s, p, a)
     counts = scatter_counts(i, k, s, p, a).numpy()
     full = (i - 1) * s + k

@@ -20,6 +20,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from PIL import Image
 
+from .._validate import check_bytes_budget, check_int, check_same_device, check_same_dtype, describe, is_int
 from ..upsample import (
     bed_of_nails_upsample,
     bilinear_kernel,
@@ -28,7 +29,7 @@ from ..upsample import (
     max_unpool2d,
     nearest_upsample,
 )
-from ._core import Explorer
+from ._core import Explorer, _check_float_tensor
 
 __all__ = ["METHODS", "PAGODA_BOX", "pagoda_image", "upsample_by_method", "upsampling_explorer"]
 
@@ -41,6 +42,8 @@ METHODS: dict[str, str] = {
     "transposed": "transposed conv, bilinear init",
 }
 """Method key -> label, in the order the explorer offers them."""
+
+_MAX_SIZE = 2048  # the largest side pagoda_image resizes the crop to
 
 PAGODA_BOX = (95, 25, 325, 255)
 """(left, top, right, bottom) of the crop of ``china.jpg`` in pixels: the top two roofs of the pagoda."""
@@ -65,9 +68,17 @@ def pagoda_image(size: int, box: tuple[int, int, int, int] = PAGODA_BOX) -> torc
 
     Taught in: chapter "Upsampling" (every method on a real image).
     """
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"size={size!r} must be a positive int")
-    photo = _china_grey().crop(box)
+    size = check_int("size", size, minimum=1, maximum=_MAX_SIZE)
+    photo = _china_grey()
+    if not isinstance(box, (tuple, list)) or len(box) != 4 or not all(is_int(v) for v in box):
+        raise TypeError(f"box={describe(box)} must be (left, top, right, bottom): four ints, in pixels")
+    left, top, right, bottom = box
+    if not (0 <= left < right <= photo.width and 0 <= top < bottom <= photo.height):
+        raise ValueError(
+            f"box={tuple(box)!r} must satisfy 0 <= left < right <= {photo.width} and 0 <= top < bottom <= "
+            f"{photo.height} (a crop inside the {photo.width} x {photo.height} photo)"
+        )
+    photo = photo.crop(tuple(int(v) for v in box))
     small = np.asarray(photo.resize((size, size), Image.BOX), dtype=np.float64) / 255.0  # (size, size)
     return torch.from_numpy(small)[None, None].contiguous()  # (1, 1, size, size)
 
@@ -91,11 +102,19 @@ def upsample_by_method(
 
     Taught in: chapter "Upsampling" (the explorer and the side-by-side figure).
     """
-    if method not in METHODS:
-        raise ValueError(f"method={method!r} is not one of {list(METHODS)}")
-    if isinstance(scale_factor, bool) or not isinstance(scale_factor, int) or scale_factor < 1:
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method={describe(method)} is not one of {list(METHODS)}")
+    if not is_int(scale_factor):
+        raise TypeError(f"scale_factor={describe(scale_factor)} must be a positive int")
+    if scale_factor < 1:
         raise ValueError(f"scale_factor={scale_factor!r} must be a positive int")
-    s = scale_factor
+    s = int(scale_factor)
+    _check_float_tensor("x", x, 4)
+    check_bytes_budget("scale_factor", x.numel() * s * s * x.element_size(), limit=2**30)
+    if full is not None:
+        _check_float_tensor("full", full, 4)
+        check_same_device(x=x, full=full)
+        check_same_dtype(x=x, full=full)
     if method == "nearest":
         return nearest_upsample(x, s)
     if method == "bed_of_nails":
@@ -162,11 +181,15 @@ def upsampling_explorer(method: str = "bilinear", scale_factor: int = 2, size: i
 
     Taught in: chapter "Upsampling".
     """
-    if method not in METHODS:
-        raise ValueError(f"method={method!r} is not one of {list(METHODS)}")
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method={describe(method)} is not one of {list(METHODS)}")
+    if not is_int(scale_factor):
+        raise TypeError(f"scale_factor={describe(scale_factor)} must be 2, 3 or 4 (an int)")
     if scale_factor not in (2, 3, 4):
         raise ValueError(f"scale_factor={scale_factor!r} must be 2, 3 or 4")
-    if isinstance(size, bool) or not isinstance(size, int) or not 2 <= size <= 32:
+    if not is_int(size):
+        raise TypeError(f"size={describe(size)} must be an int from 2 to 32")
+    if not 2 <= size <= 32:
         raise ValueError(f"size={size!r} must be an int from 2 to 32")
 
     small = pagoda_image(size)  # (1, 1, size, size)
