@@ -16,7 +16,6 @@ from lecture_lib.gated import (
     GRUCell,
     LSTMCell,
     MGUCell,
-    _LSTMLayerFunction,
     gru_cell,
     lstm_cell,
     mgu_cell,
@@ -659,30 +658,8 @@ def test_mgu_cell_module_is_the_paper_equations_and_starts_from_zeros():
 
 
 # ----------------------------------------------------------------------------------------------------------
-# the LSTM layer's hand-written backward pass
+# the LSTM module's hand-written backward pass (the layer itself: test_lstm_fast.py, test_lstm_bptt.py)
 # ----------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("reverse", [False, True])
-@pytest.mark.parametrize("bias", ["both", "ih only", "none"])
-def test_lstm_layer_backward_passes_gradcheck(reverse, bias):
-    """The hand-written BPTT of one layer against finite differences, for every input it has."""
-    T, N, D, H = 4, 2, 3, 2
-    g = torch.Generator().manual_seed(11)
-    make = lambda *shape: torch.randn(*shape, generator=g, dtype=F64, requires_grad=True)  # noqa: E731
-    x, h0, c0, w_ih, w_hh = make(T, N, D), make(N, H), make(N, H), make(4 * H, D), make(4 * H, H)
-    b_ih = None if bias == "none" else make(4 * H)
-    b_hh = make(4 * H) if bias == "both" else None
-    inputs = tuple(t for t in (x, h0, c0, w_ih, w_hh, b_ih, b_hh) if t is not None)
-
-    def layer(*args):
-        it = iter(args)
-        x, h0, c0, w_ih, w_hh = (next(it) for _ in range(5))
-        bi = None if b_ih is None else next(it)
-        bh = None if b_hh is None else next(it)
-        return _LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, bi, bh, reverse)
-
-    assert torch.autograd.gradcheck(layer, inputs)
-
-
 @pytest.mark.parametrize("read", ["h_n", "c_n", "output[0]"])
 def test_lstm_gradients_when_only_part_of_the_result_is_used(read):
     """Unused results reach backward as None (no gradient): only h_n, only c_n, or one output step."""
