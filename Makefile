@@ -7,13 +7,13 @@ STAMP  := $(VENV)/.installed-stamp
 CHAPTERS = $(shell $(BIN)/python .ci/execute_notebooks.py --list)
 NB ?=
 
-.PHONY: help install lint unit nbval nbval-perturbed book book-strict browser test notebooks bench spread \
+.PHONY: help install lint unit widgets7 nbval nbval-perturbed book book-strict browser test notebooks bench spread \
 	constraints clean
 
 help:
 	@echo "make book       build the rendered book into _build/html (installs .venv first)"
-	@echo "make test       lint, unit and property tests, nbval on every chapter (normal and perturbed numerical"
-	@echo "                path), strict book build, browser check"
+	@echo "make test       lint, unit and property tests (and the explorers under ipywidgets 7.7), nbval on every"
+	@echo "                chapter (normal and perturbed numerical path), strict book build, browser check"
 	@echo "make notebooks  re-execute every chapter (NB=book/x.ipynb for one) and save its outputs"
 	@echo "make bench      run benchmarks/ and write benchmarks/results/"
 	@echo "make spread     measure which chapter outputs move under other numerical paths"
@@ -32,6 +32,18 @@ lint: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser" tests
+
+# The explorers under ipywidgets 7.7 (what Colab ships), beside the 8.x of constraints.txt: 7.7.1 is installed
+# into a temporary folder placed first on PYTHONPATH, and the explorer tests run against it. ipywidgets 7
+# warns that ipykernel's Comm class is deprecated; that warning is its own, hence the filter.
+WIDGETS7 = ipywidgets==7.7.1 ipython_genutils==0.2.0
+widgets7: $(STAMP)
+	rm -rf .widgets7 && $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		--target .widgets7 $(WIDGETS7)
+	PYTHONPATH=.widgets7 $(BIN)/python -c "import ipywidgets; assert ipywidgets.__version__ == '7.7.1'"
+	PYTHONPATH=.widgets7 $(BIN)/python -m pytest -p no:cacheprovider -q -W ignore::DeprecationWarning \
+		tests/test_explore*.py
+	rm -rf .widgets7
 
 # nbval re-executes every chapter and compares its outputs with the committed ones, twice: on this machine's
 # normal numerical path, then on a perturbed one (scalar ATen kernels, oneDNN limited to SSE4.1, MKL's
@@ -54,7 +66,7 @@ book: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser tests/test_rendered_book.py
 
-test: lint unit nbval nbval-perturbed book browser
+test: lint unit widgets7 nbval nbval-perturbed book browser
 
 notebooks: $(STAMP)
 	$(BIN)/python .ci/execute_notebooks.py $(NB)

@@ -36,7 +36,9 @@ def is_int(value: Any) -> bool:
 def check_bool(name: str, value: Any) -> bool:
     """A flag must be a real bool: the string "False" is truthy and would silently mean True."""
     if not isinstance(value, bool):
-        raise TypeError(f"{name}={describe(value)} must be a bool (True or False), not {type(value).__name__}")
+        raise TypeError(
+            f"{name}={describe(value)} must be a bool (True or False), not {type(value).__name__}"
+        )
     return value
 
 
@@ -105,7 +107,9 @@ def check_path(name: str, value: Any) -> Path:
     """A str or os.PathLike; bytes, ints (file descriptors) and None are refused."""
     if isinstance(value, str) or (isinstance(value, os.PathLike) and isinstance(os.fspath(value), str)):
         return Path(value)
-    raise TypeError(f"{name}={describe(value)} must be a path (str or os.PathLike), not {type(value).__name__}")
+    raise TypeError(
+        f"{name}={describe(value)} must be a path (str or os.PathLike), not {type(value).__name__}"
+    )
 
 
 _FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)

@@ -15,9 +15,9 @@ import pkgutil
 from pathlib import Path
 
 import pytest
+from badinput import Spec, Verdict, run_variant, valid_kwargs, variants
 
 import lecture_lib
-from badinput import Spec, Verdict, run_variant, valid_kwargs, variants
 
 SPEC_MODULES = sorted(p.stem for p in Path(__file__).parent.glob("badinput_specs_*.py"))
 
@@ -57,7 +57,9 @@ def public_names() -> set[str]:
 
 def test_every_public_name_has_a_spec():
     missing = sorted(public_names() - set(BY_NAME) - CONSTANTS)
-    assert not missing, f"public names without a bad-input spec (add one to tests/badinput_specs_*.py): {missing}"
+    assert not missing, (
+        f"public names without a bad-input spec (add one to tests/badinput_specs_*.py): {missing}"
+    )
 
 
 def test_spec_names_are_unique_and_real():
@@ -66,7 +68,7 @@ def test_spec_names_are_unique_and_real():
     assert not stale, f"CONSTANTS lists names that are not public: {stale}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def verdicts(name: str) -> tuple[Verdict, ...]:
     spec = BY_NAME[name]
     return tuple(run_variant(spec, *v) for v in variants(spec))

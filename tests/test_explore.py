@@ -174,3 +174,23 @@ def test_explorer_refuses_malformed_controls_and_callbacks():
         Explorer("t", slider, lambda n: None, str)
     with pytest.raises(TypeError, match="summarize returned 2; it must return a str"):
         Explorer("t", slider, draw, lambda n: n)
+
+
+def test_widget_bundle_under_ipywidgets_7_and_8():
+    """ipywidgets 7 widgets (Colab's) have no _repr_mimebundle_: the view entry is built from the model id."""
+    from lecture_lib.explore._core import _widget_bundle
+
+    box = widgets.VBox([widgets.IntSlider()])
+    bundle = _widget_bundle(box)
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == box.model_id and view["version_major"] == 2
+
+    class Widget7:  # the attributes an ipywidgets 7.7 widget has, without _repr_mimebundle_
+        _view_name = "VBoxView"
+        _model_id = "abc123"
+
+    assert _widget_bundle(Widget7()) == {
+        "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0, "model_id": "abc123"}
+    }
+    Widget7._view_name = None  # a widget without a view displays nothing
+    assert _widget_bundle(Widget7()) == {}

@@ -92,6 +92,21 @@ def _toggle(name: str, value: Any, options: list[tuple[str, Any]], description: 
     return widgets.ToggleButtons(options=options, value=value, description=description)
 
 
+def _widget_bundle(widget: widgets.Widget, include: Any = None, exclude: Any = None) -> dict:
+    """The MIME bundle that displays ``widget``, under ipywidgets 8 and 7.
+
+    ipywidgets 8 widgets have ``_repr_mimebundle_``; ipywidgets 7 (Colab's) display through
+    ``_ipython_display_`` instead, with the same widget-view entry, built here from the model id.
+    """
+    method = getattr(widget, "_repr_mimebundle_", None)
+    if method is not None:
+        return dict(method(include=include, exclude=exclude) or {})
+    if widget._view_name is None:
+        return {}
+    view = {"version_major": 2, "version_minor": 0, "model_id": widget._model_id}
+    return {"application/vnd.jupyter.widget-view+json": view}
+
+
 class Explorer:
     """Controls, a summary line and a figure that follow the controls.
 
@@ -179,7 +194,7 @@ class Explorer:
         self._render(self.state)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        bundle = _widget_bundle(self.widget, include, exclude)
         bundle["text/plain"] = (
             f"{self.title}: an interactive explorer. Run the notebook to move its controls; "
             "the figure shows its default state."
