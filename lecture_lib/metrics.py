@@ -34,6 +34,7 @@ __all__ = [
     "pixel_accuracy",
     "to_coco_results",
     "voc_ap",
+    "VOC07_RECALL_LEVELS",
 ]
 
 COCO_STAT_NAMES = (
@@ -199,14 +200,37 @@ def pixel_accuracy(confusion: torch.Tensor) -> float:
     return float(torch.diagonal(confusion).sum()) / float(total) if total > 0 else float("nan")
 
 
+def _matlab_colon(start: float, step: float, stop: float) -> tuple[float, ...]:
+    """MATLAB's ``start:step:stop`` for a positive step, element by element (MathWorks' ``colonop.m``).
+
+    n = round((stop - start) / step) steps; the first half is ``start + k * step``, the second half
+    ``stop - k * step`` counted from the end, and for even n the middle element is ``(start + stop) / 2``.
+    """
+    n = round((stop - start) / step)
+    out = [0.0] * (n + 1)
+    for k in range(n // 2 + 1):
+        out[k] = start + k * step
+        out[n - k] = stop - k * step
+    if n % 2 == 0:
+        out[n // 2] = (start + stop) / 2
+    return tuple(out)
+
+
+VOC07_RECALL_LEVELS: tuple[float, ...] = _matlab_colon(0.0, 0.1, 1.0)  # the devkit's 0:0.1:1
+
+
 def voc_ap(recall: torch.Tensor, precision: torch.Tensor, use_07_metric: bool = False) -> float:
     """Average precision from a precision-recall curve, as the VOC devkit computes it.
 
     Shapes: ``recall``, ``precision`` ``(D,)``, one point per detection in order of decreasing score.
     ``use_07_metric=True`` (VOC2007): mean over the 11 recall levels ``t = 0, 0.1, ..., 1`` of the best
-    precision at recall ``>= t`` (0 if none). The levels are ``k / 10``, the floats nearest to 0.1k, as
-    the MATLAB devkit's ``0:0.1:1``; Python ports that use ``np.arange(0, 1.1, 0.1)`` get
-    0.6000000000000001 and 0.7000000000000001 and so miss a recall of exactly 0.6 or 0.7.
+    precision at recall ``>= t`` (0 if none). The levels are exactly those of the MATLAB devkit's
+    ``for t=0:0.1:1`` (:data:`VOC07_RECALL_LEVELS`). MATLAB's colon operator fills the first half from the
+    start (``k * 0.1``), the second half from the end (``1 - (10 - k) * 0.1``) and puts the middle at 0.5,
+    so every level is the float nearest to ``k / 10`` except the fourth, ``3 * 0.1 = 0.30000000000000004``:
+    a recall of exactly 0.3 does not reach it. Python ports that use ``np.arange(0, 1.1, 0.1)``
+    (``k * 0.1`` throughout) also get 0.6000000000000001 and 0.7000000000000001, and so miss a recall of
+    exactly 0.3, 0.6 or 0.7.
     ``use_07_metric=False`` (VOC2010 on): pad the curve with (0, 0) and (1, 0), make precision
     non-increasing from the right (``p_i = max_{j >= i} p_j``), then sum ``(r_{i+1} - r_i) p_{i+1}`` over
     the points where recall changes: the exact area under the interpolated curve.
@@ -249,8 +273,8 @@ def voc_ap(recall: torch.Tensor, precision: torch.Tensor, use_07_metric: bool = 
         )
     if use_07_metric:
         ap = 0.0
-        for k in range(11):
-            above = rec >= k / 10
+        for t in VOC07_RECALL_LEVELS:
+            above = rec >= t
             ap += (float(prec[above].max()) if above.any() else 0.0) / 11.0
         return ap
     zero = torch.zeros(1, dtype=torch.float64, device=rec.device)

@@ -602,3 +602,25 @@ def test_coco_map_refuses_unknown_categories_and_non_list_results(tmp_path):
         metrics.coco_map(ds, None)
     with pytest.raises(TypeError, match="results=.* must be a list"):
         metrics.coco_map(ds, result)
+
+
+def test_voc07_recall_levels_are_matlabs_colon_operator():
+    """0:0.1:1 in MATLAB: k*0.1 for k <= 4, 0.5 in the middle, 1 - (10-k)*0.1 above (colonop.m)."""
+    from lecture_lib.metrics import VOC07_RECALL_LEVELS
+
+    expected = [k * 0.1 for k in range(5)] + [0.5] + [1 - (10 - k) * 0.1 for k in range(6, 11)]
+    assert list(VOC07_RECALL_LEVELS) == expected
+    differs_from_nearest = [k for k, t in enumerate(VOC07_RECALL_LEVELS) if t != k / 10]
+    assert differs_from_nearest == [3] and VOC07_RECALL_LEVELS[3] == 0.30000000000000004
+    arange = np.arange(0, 1.1, 0.1)
+    assert [k for k in range(11) if arange[k] != k / 10] == [3, 6, 7]  # the Python ports' levels
+
+
+def test_voc_ap_07_misses_a_recall_of_exactly_three_tenths_as_the_devkit():
+    # 3 of 10 positives found at precision 1, nothing more: recall 0.3 stays below the level 0.30000000000000004
+    recall = torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64)
+    precision = torch.ones(3, dtype=torch.float64)
+    from lecture_lib.metrics import voc_ap
+
+    assert voc_ap(recall, precision, use_07_metric=True) == pytest.approx(3 / 11, abs=1e-15)
+    assert voc_ap(recall + 1e-15, precision, use_07_metric=True) == pytest.approx(4 / 11, abs=1e-15)
