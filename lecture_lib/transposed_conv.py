@@ -882,7 +882,8 @@ class ConvTranspose2d(nn.Module):
     Same constructor, parameter shapes (weight (in_channels, out_channels // groups, kH, kW), bias
     (out_channels,)), default initialisation and state_dict keys as ``torch.nn.ConvTranspose2d``.
     forward(input (N, C_in, H, W) or (C_in, H, W), output_size=None) -> (N, C_out, H_out, W_out);
-    ``output_size`` picks the output padding that gives that size, as in PyTorch; given in full, as
+    ``output_size`` picks the output padding that gives that size, as in PyTorch: between the smallest output
+    and stride - 1 more (so, like nn.ConvTranspose2d, not up to dilation - 1 more); given in full, as
     (N, C_out, H_out, W_out) or (C_out, H_out, W_out), its leading sizes must be those of the output.
     The constructor refuses, before allocating anything, a weight or a geometry beyond the memory limits
     of :func:`conv_transpose2d` (e.g. ``kernel_size=2**40``, ``stride=2**40``, ``padding=2**40``).
@@ -988,11 +989,22 @@ class ConvTranspose2d(nn.Module):
             raise ValueError(f"output_size={output_size} must be at least 1 in H_out and W_out")
         target = tuple(output_size[-2:])
         try:
-            return required_output_padding(
+            padding = required_output_padding(
                 tuple(input.shape[-2:]), target, self.kernel_size, self.stride, self.padding, self.dilation
             )
         except ValueError as exc:
             raise ValueError(f"output_size={tuple(output_size)} is not reachable: {exc}") from None
+        # nn.ConvTranspose2d accepts output sizes within stride - 1 of the smallest one, even where
+        # F.conv_transpose2d would take an output padding up to dilation - 1 (dilation > stride): match it
+        for a, s, dim in zip(padding, self.stride, ("H_out", "W_out")):
+            if a >= s:
+                smallest = tuple(t - q for t, q in zip(target, padding))
+                largest = tuple(m + st - 1 for m, st in zip(smallest, self.stride))
+                raise ValueError(
+                    f"output_size={tuple(output_size)} is not reachable: as in nn.ConvTranspose2d, {dim} must "
+                    f"lie within stride - 1 of the smallest output; valid sizes range from {smallest} to {largest}"
+                )
+        return padding
 
     def forward(self, input: torch.Tensor, output_size: Sequence[int] | None = None) -> torch.Tensor:
         """(N, C_in, H, W) or (C_in, H, W) -> (N, C_out, H_out, W_out) or (C_out, H_out, W_out)."""

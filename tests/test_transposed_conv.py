@@ -597,12 +597,15 @@ def test_output_size_with_unbatched_input():
 
 
 def test_output_size_beyond_stride_when_dilation_allows():
-    """F.conv_transpose2d accepts output_padding < dilation; output_size reaches those sizes too."""
-    layer = ConvTranspose2d(1, 1, 3, stride=1, dilation=2, dtype=F64)
+    """output_padding < dilation is reachable through the constructor; output_size, as in nn, stays within stride."""
     x = torch.randn(1, 1, 4, 4, dtype=F64)
-    out = layer(x, output_size=(9, 8))
+    layer = ConvTranspose2d(1, 1, 3, stride=1, dilation=2, output_padding=(1, 0), dtype=F64)
+    out = layer(x)
     expected = F.conv_transpose2d(x, layer.weight, layer.bias, output_padding=(1, 0), dilation=2)
     torch.testing.assert_close(out, expected, atol=TOL, rtol=0)
+    assert out.shape[-2:] == (9, 8)
+    with pytest.raises(ValueError, match=r"output_size=\(9, 8\) is not reachable: as in nn.ConvTranspose2d"):
+        ConvTranspose2d(1, 1, 3, stride=1, dilation=2, dtype=F64)(x, output_size=(9, 8))
 
 
 def test_extra_repr_names_the_arguments():
@@ -895,3 +898,22 @@ def test_layer_output_size_is_validated():
         layer(x.to("meta"))
     with pytest.raises(TypeError, match="weight .* must have the dtype and device of input"):
         layer(x.double())
+
+
+@pytest.mark.parametrize(("k", "s", "d"), [(3, 1, 2), (3, 2, 1), (3, 2, 3), (4, 3, 2), (2, 2, 1)])
+def test_layer_output_size_accepts_exactly_what_nn_conv_transpose2d_accepts(k, s, d):
+    """Sizes within stride - 1 of the smallest output, even when dilation > stride would allow more padding."""
+    x = torch.randn(1, 1, 4, 5)
+    ours, ref = (
+        ConvTranspose2d(1, 1, k, stride=s, dilation=d),
+        torch.nn.ConvTranspose2d(1, 1, k, stride=s, dilation=d),
+    )
+    for h in range(1, 20):
+        for w in (h, h + 1):
+            try:
+                expected = tuple(ref(x, output_size=(h, w)).shape)
+            except ValueError:
+                with pytest.raises(ValueError, match="output_size"):
+                    ours(x, output_size=(h, w))
+            else:
+                assert tuple(ours(x, output_size=(h, w)).shape) == expected
