@@ -47,7 +47,7 @@ def _conv_args(pairs: bool = False) -> dict[str, Arg]:
 
 
 def _conv_spec(fn) -> Spec:
-    return Spec(f"lecture_lib.transposed_conv.{fn.__name__}", fn, _conv_args())
+    return Spec(f"{fn.__module__}.{fn.__name__}", fn, _conv_args())
 
 
 def _scatter_apply(input, weight, bias, stride, padding, output_padding, dilation):
@@ -74,10 +74,12 @@ _CT_SPECS = [
         )
     ),
     Spec(
-        "lecture_lib.transposed_conv.ConvTranspose2dScatterFunction", _scatter_apply, _conv_args(pairs=True)
+        "lecture_lib.transposed_conv_views.ConvTranspose2dScatterFunction",
+        _scatter_apply,
+        _conv_args(pairs=True),
     ),
     Spec(
-        "lecture_lib.transposed_conv.conv2d_matrix",
+        "lecture_lib.transposed_conv_views.conv2d_matrix",
         transposed_conv.conv2d_matrix,
         {
             "kernel": Arg(_t(3, 3), "tensor", half_ok=True, bad=(("empty", torch.zeros(0, 3)),)),
@@ -92,7 +94,7 @@ _CT_SPECS = [
         },
     ),
     Spec(
-        "lecture_lib.transposed_conv.ConvTranspose2d",
+        "lecture_lib.transposed_conv_layer.ConvTranspose2d",
         transposed_conv.ConvTranspose2d,
         {
             "in_channels": Arg(4, "size", huge=True),
@@ -110,7 +112,7 @@ _CT_SPECS = [
         },
     ),
     Spec(
-        "lecture_lib.transposed_conv.ConvTranspose2d.forward",
+        "lecture_lib.transposed_conv_layer.ConvTranspose2d.forward",
         _ct_forward,
         {
             "input": Arg(
