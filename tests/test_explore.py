@@ -190,7 +190,11 @@ def test_widget_bundle_under_ipywidgets_7_and_8():
         _model_id = "abc123"
 
     assert _widget_bundle(Widget7()) == {
-        "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0, "model_id": "abc123"}
+        "application/vnd.jupyter.widget-view+json": {
+            "version_major": 2,
+            "version_minor": 0,
+            "model_id": "abc123",
+        }
     }
     Widget7._view_name = None  # a widget without a view displays nothing
     assert _widget_bundle(Widget7()) == {}
