@@ -1,4 +1,5 @@
-"""Bad-input specs: lecture_lib.rnn, lecture_lib.gated, lecture_lib.tasks, lecture_lib.noise.
+"""Bad-input specs: lecture_lib.rnn, the gated units (gated_cells, gated_cell_modules, gated_layers,
+lstm_bptt, lstm_fast), lecture_lib.tasks, lecture_lib.noise.
 
 See tests/badinput.py for the machinery. Every spec is one valid call; the tensors are small so that the
 hundreds of generated bad calls stay fast.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import torch
 from badinput import Arg, Spec
 
-from lecture_lib import gated, noise, rnn, tasks
+from lecture_lib import gated, lstm_bptt, lstm_fast, noise, rnn, tasks
 
 CONSTANTS = ["lecture_lib.tasks.ADDING_BASELINE_MSE", "lecture_lib.noise.NOISE_KINDS"]
 
@@ -184,7 +185,7 @@ def _lstm_cell_spec() -> Spec:
     args = _cell_args(4)
     h, c = _r(N, H, seed=8), _r(N, H, seed=9)
     args = {"input": args.pop("input"), "hx": Arg((h, c), "any", bad=_pair_bad(h, c)), **args}
-    return Spec("lecture_lib.gated.lstm_cell", gated.lstm_cell, args)
+    return Spec("lecture_lib.gated_cells.lstm_cell", gated.lstm_cell, args)
 
 
 def _module_args(reset: bool = False, proj: bool = False) -> dict[str, Arg]:
@@ -227,7 +228,7 @@ def _seeded(cls, *args, **kwargs):
 GATED_SPECS = [
     _lstm_cell_spec(),
     Spec(
-        "lecture_lib.gated.gru_cell",
+        "lecture_lib.gated_cells.gru_cell",
         gated.gru_cell,
         {
             "input": _cell_args(3)["input"],
@@ -237,23 +238,23 @@ GATED_SPECS = [
         },
     ),
     Spec(
-        "lecture_lib.gated.mgu_cell",
+        "lecture_lib.gated_cells.mgu_cell",
         gated.mgu_cell,
         {"input": _cell_args(2)["input"], "hx": _t(_r(N, H, seed=8), ndims=(1, 2)), **_cell_args(2)},
     ),
-    Spec("lecture_lib.gated.LSTM", gated.LSTM, _module_args(proj=True)),
-    Spec("lecture_lib.gated.GRU", gated.GRU, _module_args(reset=True)),
-    Spec("lecture_lib.gated.MGU", gated.MGU, _module_args()),
-    Spec("lecture_lib.gated.LSTMCell", gated.LSTMCell, _cell_module_args()),
-    Spec("lecture_lib.gated.GRUCell", gated.GRUCell, _cell_module_args(reset=True)),
-    Spec("lecture_lib.gated.MGUCell", gated.MGUCell, _cell_module_args()),
+    Spec("lecture_lib.gated_layers.LSTM", gated.LSTM, _module_args(proj=True)),
+    Spec("lecture_lib.gated_layers.GRU", gated.GRU, _module_args(reset=True)),
+    Spec("lecture_lib.gated_layers.MGU", gated.MGU, _module_args()),
+    Spec("lecture_lib.gated_cell_modules.LSTMCell", gated.LSTMCell, _cell_module_args()),
+    Spec("lecture_lib.gated_cell_modules.GRUCell", gated.GRUCell, _cell_module_args(reset=True)),
+    Spec("lecture_lib.gated_cell_modules.MGUCell", gated.MGUCell, _cell_module_args()),
 ]
 
 _L = 2  # num_layers * num_directions of the forward specs' modules (one layer, bidirectional)
 _h, _c = _r(_L, N, H, seed=8), _r(_L, N, H, seed=9)
 GATED_SPECS += [
     Spec(
-        "lecture_lib.gated.LSTM.forward",
+        "lecture_lib.gated_layers.LSTM.forward",
         lambda input, hx: _seeded(gated.LSTM, D, H, bidirectional=True)(input, hx),
         {
             "input": _t(_r(T, N, D), ndims=(2, 3)),
@@ -261,17 +262,17 @@ GATED_SPECS += [
         },
     ),
     Spec(
-        "lecture_lib.gated.GRU.forward",
+        "lecture_lib.gated_layers.GRU.forward",
         lambda input, hx: _seeded(gated.GRU, D, H, bidirectional=True)(input, hx),
         {"input": _t(_r(T, N, D), ndims=(2, 3)), "hx": _t(_h, ndims=(2, 3), optional=True)},
     ),
     Spec(
-        "lecture_lib.gated.MGU.forward",
+        "lecture_lib.gated_layers.MGU.forward",
         lambda input, hx: _seeded(gated.MGU, D, H, bidirectional=True)(input, hx),
         {"input": _t(_r(T, N, D), ndims=(2, 3)), "hx": _t(_h, ndims=(2, 3), optional=True)},
     ),
     Spec(
-        "lecture_lib.gated.LSTMCell.forward",
+        "lecture_lib.gated_cell_modules.LSTMCell.forward",
         lambda input, hx: _seeded(gated.LSTMCell, D, H)(input, hx),
         {
             "input": _t(_r(N, D), ndims=(1, 2)),
@@ -279,14 +280,65 @@ GATED_SPECS += [
         },
     ),
     Spec(
-        "lecture_lib.gated.GRUCell.forward",
+        "lecture_lib.gated_cell_modules.GRUCell.forward",
         lambda input, hx: _seeded(gated.GRUCell, D, H)(input, hx),
         {"input": _t(_r(N, D), ndims=(1, 2)), "hx": _t(_h[0], ndims=(1, 2), optional=True)},
     ),
     Spec(
-        "lecture_lib.gated.MGUCell.forward",
+        "lecture_lib.gated_cell_modules.MGUCell.forward",
         lambda input, hx: _seeded(gated.MGUCell, D, H)(input, hx),
         {"input": _t(_r(N, D), ndims=(1, 2)), "hx": _t(_h[0], ndims=(1, 2), optional=True)},
+    ),
+]
+
+
+# ------------------------------------------------------------------------------- LSTM BPTT, fast LSTM layer
+def _layer_args() -> dict[str, Arg]:
+    """One LSTM layer over a sequence: x (T, N, D), h0, c0 (N, H), weights (4H, D), (4H, H), biases (4H,)."""
+    return {
+        "x": _t(_r(T, N, D)),
+        "h0": _t(_r(N, H, seed=1)),
+        "c0": _t(_r(N, H, seed=2)),
+        "weight_ih": _t(_r(4 * H, D, seed=3)),
+        "weight_hh": _t(_r(4 * H, H, seed=4)),
+        "bias_ih": _t(_r(4 * H, seed=5), optional=True),
+        "bias_hh": _t(_r(4 * H, seed=6), optional=True),
+    }
+
+
+def _cache_bad(cache: dict[str, torch.Tensor]) -> tuple[tuple[str, object], ...]:
+    """Bad caches: not a dict, a key missing, a short gate, an int state, a gate on meta or in float64."""
+    return (
+        ("tuple", (cache["h"], cache["c"])),
+        ("missing-key", {k: v for k, v in cache.items() if k != "o"}),
+        ("short-gate", {**cache, "f": cache["f"][1:]}),
+        ("int-state", {**cache, "c": cache["c"].round().long()}),
+        ("meta-gate", {**cache, "i": cache["i"].to("meta")}),
+        ("float64-gate", {**cache, "v": cache["v"].double()}),
+    )
+
+
+_layer = {k: a.value for k, a in _layer_args().items()}
+_cache = lstm_bptt.lstm_forward(**_layer)
+LSTM_BPTT_SPECS = [
+    Spec("lecture_lib.lstm_bptt.lstm_forward", lstm_bptt.lstm_forward, _layer_args()),
+    Spec(
+        "lecture_lib.lstm_bptt.lstm_bptt",
+        lstm_bptt.lstm_bptt,
+        {
+            "x": _t(_layer["x"]),
+            "cache": Arg(_cache, "any", bad=(("none", None), *_cache_bad(_cache))),
+            "grad_output": _t(_r(T, N, H, seed=7)),
+            "weight_ih": _t(_layer["weight_ih"]),
+            "weight_hh": _t(_layer["weight_hh"]),
+            "grad_h_n": _t(_r(N, H, seed=8), optional=True),
+            "grad_c_n": _t(_r(N, H, seed=9), optional=True),
+        },
+    ),
+    Spec(
+        "lecture_lib.lstm_fast.lstm_layer",
+        lstm_fast.lstm_layer,
+        {**_layer_args(), "reverse": Arg(True, "bool")},
     ),
 ]
 
@@ -319,6 +371,18 @@ OTHER_SPECS = [
             "generator": Arg(_gen(), "any", optional=True, bad=_BAD_GENERATOR),
         },
     ),
+    Spec(
+        "lecture_lib.tasks.pixel_digits",
+        tasks.pixel_digits,
+        {
+            "split": Arg("val", "choice"),
+            "order": Arg("permuted", "choice"),
+            "size": Arg(8, "choice", bad=(("bool", True), ("float", 8.0), ("str", "8"))),
+            "permutation_seed": Arg(0, "int", minimum=0),
+            "device": _DEVICE,
+            "dtype": _DTYPE,
+        },
+    ),
 ]
 
-SPECS = RNN_SPECS + GATED_SPECS + OTHER_SPECS
+SPECS = RNN_SPECS + GATED_SPECS + LSTM_BPTT_SPECS + OTHER_SPECS

@@ -1,15 +1,17 @@
-"""lecture_lib.tasks: the adding problem's layout, its target, and the 1/6 baseline."""
+"""lecture_lib.tasks: the adding problem (layout, target, the 1/6 baseline) and the pixel-by-pixel digits."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lecture_lib.tasks import ADDING_BASELINE_MSE, adding_problem
+from lecture_lib.datasets.digits import digits_split_indices, load_digits_28
+from lecture_lib.tasks import ADDING_BASELINE_MSE, adding_problem, pixel_digits
 
 
 def _gen(seed: int, device="cpu") -> torch.Generator:
@@ -99,3 +101,100 @@ def test_device_and_size_checks_name_the_argument():
         adding_problem(2**40, 5)
     with pytest.raises(ValueError, match=r"length=1099511627776\) would need"):
         adding_problem(2, 2**40)
+
+
+# ------------------------------------------------------------------------------------------- pixel digits
+
+
+def test_pixel_digits_shapes_values_and_splits():
+    sizes = {"train": 1259, "val": 269, "test": 269, "all": 1797}
+    for split, n in sizes.items():
+        x, labels = pixel_digits(split)
+        assert x.shape == (n, 64, 1) and x.dtype == torch.get_default_dtype()
+        assert labels.shape == (n,) and labels.dtype == torch.int64
+        assert 0 <= x.min() and x.max() <= 1 and x.max() == 1
+        assert set(labels.tolist()) == set(range(10))
+    # grey levels v / 16 for v = 0..16, exactly in float64
+    x, _ = pixel_digits("all", dtype=torch.float64)
+    assert torch.equal(x * 16, (x * 16).round())
+    # the three splits are the fixed ones of the datasets module: disjoint, and together all 1,797 images
+    indices = digits_split_indices()
+    assert (
+        sum(len(i) for i in indices.values()) == 1797
+        and len(np.unique(np.concatenate(list(indices.values())))) == 1797
+    )
+    x_all, y_all = pixel_digits("all")
+    for split in ("train", "val", "test"):
+        x, labels = pixel_digits(split)
+        index = torch.from_numpy(indices[split])
+        assert torch.equal(x, x_all[index]) and torch.equal(labels, y_all[index])
+
+
+def test_pixel_digits_reading_orders():
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = torch.from_numpy(bunch.images / 16.0)  # (1797, 8, 8)
+    x, labels = pixel_digits("all", dtype=torch.float64)
+    assert torch.equal(labels, torch.from_numpy(bunch.target).long())
+    for t in (0, 7, 8, 63):  # step t reads row t // 8, column t % 8
+        assert torch.equal(x[:, t, 0], images[:, t // 8, t % 8])
+    rows, _ = pixel_digits("all", "row", dtype=torch.float64)
+    assert rows.shape == (1797, 8, 8) and torch.equal(rows, images)
+    # 28 x 28: the autoencoder chapter's resized digits, read pixel by pixel or row by row
+    big, _ = pixel_digits("test", size=28, dtype=torch.float64)
+    ref, _ = load_digits_28("test", dtype=torch.float64)
+    assert big.shape == (269, 784, 1) and torch.equal(big[:, :, 0], ref.reshape(269, 784))
+    big_rows, _ = pixel_digits("test", "row", size=28, dtype=torch.float64)
+    assert big_rows.shape == (269, 28, 28) and torch.equal(big_rows, ref[:, 0])
+
+
+@pytest.mark.parametrize("size", [8, 28])
+def test_pixel_digits_permutation_is_one_fixed_order_for_every_image(size):
+    x, labels = pixel_digits("val", size=size, dtype=torch.float64)
+    xp, labels_p = pixel_digits("val", "permuted", size=size, dtype=torch.float64)
+    assert torch.equal(labels, labels_p)
+    perm = torch.randperm(size * size, generator=torch.Generator().manual_seed(0))  # the documented recipe
+    assert torch.equal(xp, x[:, perm])
+    assert not torch.equal(perm, torch.arange(size * size))
+    # one permutation for all: each image's permuted pixels are its own pixels, with the same multiset
+    assert torch.equal(xp.sort(1).values, x.sort(1).values)
+    # the same seed gives the same order in every split and call; another seed another order
+    train, _ = pixel_digits("train", size=size, dtype=torch.float64)
+    train_p, _ = pixel_digits("train", "permuted", size=size, dtype=torch.float64)
+    assert torch.equal(train_p, train[:, perm])
+    other, _ = pixel_digits("val", "permuted", size=size, permutation_seed=1, dtype=torch.float64)
+    assert not torch.equal(other, xp)
+
+
+def test_pixel_digits_device_dtype_and_copies(device):
+    x, labels = pixel_digits("test", device=device, dtype=torch.float64)
+    assert x.device.type == device.type and labels.device.type == device.type
+    assert x.dtype == torch.float64 and labels.dtype == torch.int64
+    x[:] = -1  # the caller owns its tensors: a new call is unaffected
+    assert pixel_digits("test")[0].min() == 0
+    meta_x, meta_y = pixel_digits("val", device="meta")
+    assert meta_x.shape == (269, 64, 1) and meta_x.device.type == "meta" and meta_y.device.type == "meta"
+
+
+def test_pixel_digits_errors_name_the_argument():
+    with pytest.raises(ValueError, match="split='validation'"):
+        pixel_digits("validation")
+    with pytest.raises(ValueError, match="order='column'"):
+        pixel_digits(order="column")
+    with pytest.raises(ValueError, match="size=16"):
+        pixel_digits(size=16)
+    with pytest.raises(ValueError, match="size=True"):
+        pixel_digits(size=True)
+    with pytest.raises(ValueError, match="permutation_seed=-1"):
+        pixel_digits(order="permuted", permutation_seed=-1)
+    with pytest.raises(TypeError, match="permutation_seed=0.5"):
+        pixel_digits(order="permuted", permutation_seed=0.5)
+    with pytest.raises(TypeError, match="dtype=torch.int64"):
+        pixel_digits(dtype=torch.int64)
+    with pytest.raises(TypeError, match="dtype='float32'"):
+        pixel_digits(dtype="float32")
+    with pytest.raises(ValueError, match="device='gpu'"):
+        pixel_digits(device="gpu")
+    with pytest.raises(TypeError, match="device=0.5"):
+        pixel_digits(device=0.5)
