@@ -8,7 +8,7 @@ CHAPTERS = $(shell $(BIN)/python .ci/execute_notebooks.py --list)
 NB ?=
 
 .PHONY: help install lint unit widgets7 nbval nbval-perturbed book book-strict browser test notebooks bench spread \
-	constraints clean
+	constraints clean compat-lowest compat-newest
 
 help:
 	@echo "make book       build the rendered book into _build/html (installs .venv first)"
@@ -67,6 +67,17 @@ browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser tests/test_rendered_book.py
 
 test: lint unit widgets7 nbval nbval-perturbed book browser
+
+# Compatibility jobs, outside `test` (each takes 15-25 min on 2 cores; .ci/compat/README.md has the last run):
+# a fresh environment in $(COMPAT_DIR)/compat-lowest from the LOWEST versions pyproject's ranges admit (pins
+# written by .ci/lower_bounds.py), or in $(COMPAT_DIR)/compat-newest from the NEWEST releases the index
+# serves; torch stays 2.13.0 in both (its bound is checked in .ci/compat/torch_api.md). Each runs the unit
+# tests and nbval in lax mode (errors and asserts only) on every chapter; no book build. COMPAT_RECORD=--record
+# copies the freeze and the results into .ci/compat/.
+COMPAT_DIR ?= /tmp
+COMPAT_RECORD ?=
+compat-lowest compat-newest:
+	COMPAT_DIR=$(COMPAT_DIR) PYTHON=$(PYTHON) .ci/compat.sh $(@:compat-%=%) $(COMPAT_RECORD)
 
 notebooks: $(STAMP)
 	$(BIN)/python .ci/execute_notebooks.py $(NB)

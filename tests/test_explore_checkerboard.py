@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from lecture_lib.explore.checkerboard import (
     checkerboard_explorer,
@@ -57,7 +58,8 @@ def test_bars_and_map_show_the_all_ones_transposed_convolution(k, s, n):
     fig = Figure()
     ax_bars, ax_map = fig.subplots(1, 2)
     plot_overlap_bars(ax_bars, k, s, n)
-    heights = [patch.get_height() for patch in ax_bars.patches if patch.get_width() < 1]
+    # the bars (width 0.8); the padding band of axvspan is a Polygon before matplotlib 3.9, a Rectangle since
+    heights = [p.get_height() for p in ax_bars.patches if isinstance(p, Rectangle) and p.get_width() < 1]
     assert heights == overlap_counts_by_torch(k, s, n).tolist()
 
     plot_overlap_map(ax_map, k, s, n)
