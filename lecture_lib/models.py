@@ -14,6 +14,7 @@ import numbers
 import torch
 from torch import nn
 
+from ._validate import check_module_matches, check_tensor
 from .checkerboard import ResizeConv2d
 
 __all__ = ["ConvAutoencoder", "EncoderDecoder"]
@@ -113,6 +114,8 @@ class EncoderDecoder(nn.Module):
         if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != self.in_channels:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"x must have shape (N, {self.in_channels}, H, W); got {shape}")
+        check_tensor("x", x, dtype="floating")
+        check_module_matches(type(self).__name__, self, x, "x")
         h, w = x.shape[-2:]
         if h % 8 or w % 8 or h < 8 or w < 8:
             raise ValueError(
@@ -208,6 +211,8 @@ class ConvAutoencoder(nn.Module):
         if not isinstance(x, torch.Tensor) or x.dim() != 4 or tuple(x.shape[1:]) != self.image_shape:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"x must have shape (N, 1, 28, 28); got {shape}")
+        check_tensor("x", x, dtype="floating")
+        check_module_matches(type(self).__name__, self, x, "x")
         return self.encoder(x)  # (N, latent_dim)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:

@@ -264,16 +264,17 @@ def test_denoising_explorer_rejects_bad_arguments(images):
 
 def test_denoising_explorer_rejects_bools_and_a_non_integer_seed(images):
     models = {"a": _Identity()}
+    # a value of the wrong kind (a bool, a float for an int) is a TypeError naming the argument
     with pytest.raises(
-        ValueError, match=r"index=True must be an integer between 0 and 3 \(the slider's range\)"
+        TypeError, match=r"index=True must be an integer between 0 and 3 \(the slider's range\)"
     ):
         denoising_explorer(models, images, index=True)
-    with pytest.raises(ValueError, match=r"noise_factor=True must be a number between 0.0 and 1.0"):
+    with pytest.raises(TypeError, match=r"noise_factor=True must be a number between 0.0 and 1.0"):
         denoising_explorer(models, images, noise_factor=True)
-    with pytest.raises(ValueError, match=r"index=1.0 must be an integer"):
+    with pytest.raises(TypeError, match=r"index=1.0 must be an integer"):
         denoising_explorer(models, images, index=1.0)
     for seed in ("x", True, 1.5, None):
-        with pytest.raises(ValueError, match=rf"seed={seed!r} must be an integer"):
+        with pytest.raises(TypeError, match=rf"seed={seed!r} must be an integer"):
             denoising_explorer(models, images, seed=seed)
     explorer = denoising_explorer(models, images, noise_factor=1, index=np.int64(3), seed=np.int64(2))
     assert explorer.state["index"] == 3 and explorer.state["noise_factor"] == 1.0

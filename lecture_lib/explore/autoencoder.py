@@ -22,6 +22,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from .._validate import check_same_device, check_tensor
 from ..noise import NOISE_KINDS, add_noise
 from ._core import Explorer, _float_slider, _int_slider
 
@@ -56,6 +57,9 @@ def psnr(reconstruction: torch.Tensor, target: torch.Tensor, max_value: float = 
                 f"{name} has dtype {tensor.dtype}; expected a floating dtype (convert with .float(), and "
                 "set max_value=255 for images in 0..255)"
             )
+    check_same_device(reconstruction=reconstruction, target=target)
+    for name, tensor in (("reconstruction", reconstruction), ("target", target)):
+        check_tensor(name, tensor, finite=True)  # NaN or infinity would give a meaningless PSNR
     if reconstruction.shape != target.shape:
         raise ValueError(
             f"reconstruction {tuple(reconstruction.shape)} and target {tuple(target.shape)} must have the "
@@ -270,10 +274,10 @@ def denoising_explorer(
     (:func:`psnr`) of each against the clean image; the summary repeats the numbers.
 
     Raises:
-        TypeError: for a model that is not an ``nn.Module``.
+        TypeError: for a model that is not an ``nn.Module``, a bool or non-number level or index, a float
+            index, or a ``seed`` that is not an integer.
         ValueError: for empty ``models``, ``images`` not (N, C, H, W), an unknown ``kind``, a
-            ``noise_factor`` outside [0, 1] or an ``index`` outside [0, N - 1] (the sliders' ranges; bools
-            are refused too), or a ``seed`` that is not an integer.
+            ``noise_factor`` outside [0, 1] or an ``index`` outside [0, N - 1] (the sliders' ranges).
 
     Taught in: chapter "Autoencoders" (denoising autoencoders).
     """
@@ -285,10 +289,15 @@ def denoising_explorer(
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or len(images) == 0:
         shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
         raise ValueError(f"images must have shape (N, C, H, W) with N >= 1; got {shape}")
+    check_tensor("images", images, 4, dtype="floating", finite=True)
+    if images.device.type != "meta" and (images.min() < 0 or images.max() > 1):
+        raise ValueError(
+            f"images has values in [{float(images.min()):.4g}, {float(images.max()):.4g}]; expected [0, 1]"
+        )
     if kind not in NOISE_KINDS:
         raise ValueError(f"kind={kind!r} must be one of {NOISE_KINDS}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ValueError(f"seed={seed!r} must be an integer (image i is corrupted with seed + i)")
+        raise TypeError(f"seed={seed!r} must be an integer (image i is corrupted with seed + i)")
     seed = int(seed)
     images = images.detach()
 
