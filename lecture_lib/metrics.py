@@ -225,7 +225,7 @@ def voc_ap(recall: torch.Tensor, precision: torch.Tensor, use_07_metric: bool = 
     Shapes: ``recall``, ``precision`` ``(D,)``, one point per detection in order of decreasing score.
     ``use_07_metric=True`` (VOC2007): mean over the 11 recall levels ``t = 0, 0.1, ..., 1`` of the best
     precision at recall ``>= t`` (0 if none). The levels are exactly those of the MATLAB devkit's
-    ``for t=0:0.1:1`` (:data:`VOC07_RECALL_LEVELS`). MATLAB's colon operator fills the first half from the
+    ``for t=0:0.1:1`` (``VOC07_RECALL_LEVELS``). MATLAB's colon operator fills the first half from the
     start (``k * 0.1``), the second half from the end (``1 - (10 - k) * 0.1``) and puts the middle at 0.5,
     so every level is the float nearest to ``k / 10`` except the fourth, ``3 * 0.1 = 0.30000000000000004``:
     a recall of exactly 0.3 does not reach it. Python ports that use ``np.arange(0, 1.1, 0.1)``

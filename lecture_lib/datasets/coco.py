@@ -356,7 +356,7 @@ def rle_decode(rle: dict[str, Any]) -> np.ndarray:
 
     Shapes: returns ``(h, w)`` bool for ``rle = {"size": [h, w], "counts": ...}``. Raises ``ValueError``
     when the counts do not sum to ``h * w`` or are negative, or ``h * w`` exceeds
-    :data:`lecture_lib.datasets.voc.MAX_IMAGE_PIXELS` (checked before anything is allocated).
+    ``lecture_lib.datasets.voc.MAX_IMAGE_PIXELS`` (checked before anything is allocated).
 
     Taught in: chapter "Pascal VOC and COCO".
     """

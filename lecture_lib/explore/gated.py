@@ -64,7 +64,7 @@ def scalar_lstm_trace(
     (``distractors``; c = stored + distractors up to rounding), and ``grad`` = dc_T/dc_t computed by
     autograd (entry T is 1).
 
-    Formula: see the module docstring; each step is :func:`lecture_lib.gated.lstm_cell` with PyTorch's
+    Formula: see the module docstring; each step is :func:`lecture_lib.gated_cells.lstm_cell` with PyTorch's
     gate layout (i, f, g, o), w_ih = [[0, 6], [0, 0], [2, 0], [0, 0]], w_hh = 0, b = (b_i, b_f, 0, b_o).
     ``seed`` picks the distractor sequence xi (standard normal).
 
