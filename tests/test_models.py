@@ -9,7 +9,7 @@ from torch import nn
 
 from lecture_lib.checkerboard import ResizeConv2d
 from lecture_lib.conv_arith import shape_trace
-from lecture_lib.models import ConvAutoencoder, EncoderDecoder
+from lecture_lib.models import ConvAutoencoder, DenseAutoencoder, EncoderDecoder
 
 # ------------------------------------------------------------------------------------- EncoderDecoder
 
@@ -241,3 +241,61 @@ def test_autoencoder_errors():
         ConvAutoencoder(upsample="bilinear")
     with pytest.raises(TypeError, match="latent_activation=1"):
         ConvAutoencoder(latent_activation=1)
+
+
+# ----------------------------------------------------------------------------------- DenseAutoencoder
+
+
+@pytest.mark.parametrize("latent", [1, 16])
+def test_dense_autoencoder_shapes_range_and_parameter_count(latent, device):
+    torch.manual_seed(0)
+    model = DenseAutoencoder(latent, hidden=32).to(device)
+    x = torch.rand(5, 1, 28, 28, device=device)
+    z = model.encode(x)
+    out = model(x)
+    assert z.shape == (5, latent) and out.shape == x.shape and out.device.type == device.type
+    assert torch.equal(out, model.decode(z)) and out.min() > 0 and out.max() < 1  # the sigmoid
+    by_hand = (784 * 32 + 32) + (32 * latent + latent) + (latent * 32 + 32) + (32 * 784 + 784)
+    assert sum(p.numel() for p in model.parameters()) == by_hand
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_dense_autoencoder_matches_the_same_layers_in_torch():
+    torch.manual_seed(1)
+    model = DenseAutoencoder(3, hidden=8, image_shape=(2, 3, 4)).double()
+    x = torch.rand(4, 2, 3, 4, dtype=torch.float64)
+    e1, e2 = model.encoder[1], model.encoder[3]
+    d1, d2 = model.decoder[0], model.decoder[2]
+    z = torch.relu(x.flatten(1) @ e1.weight.T + e1.bias) @ e2.weight.T + e2.bias
+    y = torch.sigmoid(torch.relu(z @ d1.weight.T + d1.bias) @ d2.weight.T + d2.bias).view(4, 2, 3, 4)
+    assert torch.allclose(model.encode(x), z, atol=1e-12) and torch.allclose(model(x), y, atol=1e-12)
+
+
+def test_linear_dense_autoencoder_is_affine():
+    torch.manual_seed(2)
+    model = DenseAutoencoder(4, hidden=0).double()
+    assert [type(m) for m in model.encoder] == [nn.Flatten, nn.Linear]
+    x, y = torch.randn(3, 1, 28, 28, dtype=torch.float64), torch.randn(3, 1, 28, 28, dtype=torch.float64)
+    # an affine map: f(x) + f(y) - f(0) = f(x + y), outputs unbounded (no sigmoid)
+    zero = torch.zeros_like(x)
+    assert torch.allclose(model(x) + model(y) - model(zero), model(x + y), atol=1e-10)
+    assert "hidden=0" in repr(model)
+
+
+def test_dense_autoencoder_errors():
+    with pytest.raises(ValueError, match="latent_dim"):
+        DenseAutoencoder(0)
+    with pytest.raises(ValueError, match="hidden"):
+        DenseAutoencoder(2, hidden=-1)
+    with pytest.raises(ValueError, match="hidden"):
+        DenseAutoencoder(2, hidden=True)
+    with pytest.raises(ValueError, match="image_shape"):
+        DenseAutoencoder(2, image_shape=(1, 0, 28))
+    with pytest.raises(ValueError, match="image_shape"):
+        DenseAutoencoder(2, image_shape="28x28")
+    model = DenseAutoencoder(2, hidden=4)
+    with pytest.raises(ValueError, match="x must have shape"):
+        model.encode(torch.rand(2, 784))
+    with pytest.raises(ValueError, match="z must have shape"):
+        model.decode(torch.rand(2, 3))
