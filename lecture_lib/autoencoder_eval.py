@@ -56,7 +56,7 @@ def _device_and_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
 class PCAAutoencoder(nn.Module):
     """PCA as a linear autoencoder: ``z = V (x - mu)``, ``x_hat = V^T z + mu``.
 
-    Shapes: ``encode`` (N, *image_shape) -> (N, latent_dim); ``decode`` (N, latent_dim) -> (N, *image_shape);
+    Shapes: ``encode`` ``(N, *image_shape)`` -> (N, latent_dim); ``decode`` (N, latent_dim) -> ``(N, *image_shape)``;
     ``forward(x) = decode(encode(x))``. ``components`` V is (latent_dim, D) with orthonormal rows (the
     principal directions, by decreasing variance) and ``mean`` mu is (D,), D = prod(image_shape); both are
     buffers, so ``.to(device)`` moves them. The reconstruction ``x_hat`` is the orthogonal projection of x
@@ -88,7 +88,7 @@ class PCAAutoencoder(nn.Module):
 
     @classmethod
     def fit(cls, images: torch.Tensor, n_components: int) -> PCAAutoencoder:
-        """Fit PCA with ``n_components`` directions to ``images`` (N, *image_shape), N >= 2.
+        """Fit PCA with ``n_components`` directions to ``images`` ``(N, *image_shape)``, N >= 2.
 
         ``sklearn.decomposition.PCA(n_components, svd_solver="full")`` on the flattened images in float64;
         the buffers take the images' dtype and device. ``n_components`` must be at most min(N, D).
@@ -108,14 +108,14 @@ class PCAAutoencoder(nn.Module):
         return int(self.components.shape[0])
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, *image_shape) -> the coordinates along the principal directions, (N, latent_dim)."""
+        """``(N, *image_shape)`` -> the coordinates along the principal directions, (N, latent_dim)."""
         if not isinstance(x, torch.Tensor) or tuple(x.shape[1:]) != self.image_shape or x.dim() < 2:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"x must have shape (N, {', '.join(map(str, self.image_shape))}); got {shape}")
         return (x.flatten(1).to(self.mean.dtype) - self.mean) @ self.components.T  # (N, d)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """(N, latent_dim) -> the point mu + V^T z of the subspace, (N, *image_shape)."""
+        """(N, latent_dim) -> the point mu + V^T z of the subspace, ``(N, *image_shape)``."""
         if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != self.latent_dim:
             shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
             raise ValueError(f"z must have shape (N, {self.latent_dim}); got {shape}")
@@ -248,7 +248,7 @@ def interpolate_codes(z_start: torch.Tensor, z_end: torch.Tensor, steps: int) ->
 def decode_grid(model: nn.Module, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
     """Decode every code ``(z1[j], z2[i])`` of a 2-D grid: ``out[i, j] = model.decode([[z1[j], z2[i]]])[0]``.
 
-    Shapes: ``z1`` (cols,) and ``z2`` (rows,) -> (rows, cols, *image_shape) on the CPU. The model must have
+    Shapes: ``z1`` (cols,) and ``z2`` (rows,) -> ``(rows, cols, *image_shape)`` on the CPU. The model must have
     a 2-D code (``decode`` maps (N, 2) to images); it runs in eval mode under ``torch.no_grad()``. Draw row
     ``i`` at height ``z2[i]`` (pass ``z2`` decreasing to put the largest value on top, as in a plot).
 

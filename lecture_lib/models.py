@@ -236,8 +236,8 @@ class ConvAutoencoder(nn.Module):
 class DenseAutoencoder(nn.Module):
     """A small fully connected autoencoder: one hidden layer on each side of a linear code.
 
-    Shapes: ``forward`` (N, *image_shape) -> (N, *image_shape) in (0, 1); ``encode`` (N, *image_shape) ->
-    (N, latent_dim); ``decode`` (N, latent_dim) -> (N, *image_shape). With D = prod(image_shape)::
+    Shapes: ``forward`` ``(N, *image_shape)`` -> ``(N, *image_shape)`` in (0, 1); ``encode`` ``(N, *image_shape)`` ->
+    (N, latent_dim); ``decode`` (N, latent_dim) -> ``(N, *image_shape)``. With D = prod(image_shape)::
 
         encoder   Flatten  Linear(D, hidden)  ReLU  Linear(hidden, latent_dim)          (N, latent_dim)
         decoder   Linear(latent_dim, hidden)  ReLU  Linear(hidden, D)  Sigmoid  Unflatten  (N, *image_shape)
@@ -284,7 +284,7 @@ class DenseAutoencoder(nn.Module):
             self.decoder = nn.Sequential(nn.Linear(latent_dim, d_in), nn.Unflatten(1, self.image_shape))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, *image_shape) -> the code z, (N, latent_dim)."""
+        """``(N, *image_shape)`` -> the code z, (N, latent_dim)."""
         if not isinstance(x, torch.Tensor) or x.dim() < 2 or tuple(x.shape[1:]) != self.image_shape:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"x must have shape (N, {', '.join(map(str, self.image_shape))}); got {shape}")
@@ -293,7 +293,7 @@ class DenseAutoencoder(nn.Module):
         return self.encoder(x)  # (N, latent_dim)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """(N, latent_dim) -> the reconstruction, (N, *image_shape)."""
+        """(N, latent_dim) -> the reconstruction, ``(N, *image_shape)``."""
         if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != self.latent_dim:
             shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
             raise ValueError(f"z must have shape (N, {self.latent_dim}); got {shape}")

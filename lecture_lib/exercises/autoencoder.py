@@ -55,8 +55,8 @@ def check_autoencoder(
 ) -> CheckResult:
     """Check that a student's autoencoder with a ``latent_dim``-number code beats PCA with as many components.
 
-    ``encode`` maps images (N, *image_shape) to codes (N, latent_dim) and ``decode`` codes back to images
-    (N, *image_shape) (e.g. a trained model's ``encode`` and ``decode`` methods; they are called under
+    ``encode`` maps images ``(N, *image_shape)`` to codes (N, latent_dim) and ``decode`` codes back to images
+    ``(N, *image_shape)`` (e.g. a trained model's ``encode`` and ``decode`` methods; they are called under
     ``torch.no_grad()``, so put the model in eval mode first). The checker encodes and decodes
     ``val_images`` and passes when the mean squared error of the reconstruction,
     ``||decode(encode(x)) - x||^2 / (N D)``, is at least 1% below that of
