@@ -5,6 +5,7 @@ Submodules (import the one you need; nothing heavy is imported here):
 - ``voc``: Pascal VOC class tables, colormap, XML parser, ``VOCSegmentation`` and ``VOCDetection``.
 - ``coco``: COCO tables, run-length encoding by hand, ``CocoDetection`` (through pycocotools).
 - ``synthetic``: writes small VOCdevkit trees and COCO instances files of drawn shapes (offline fixtures).
+- ``photo_trees``: writes scikit-image's sample photographs, annotated by the course, as VOC and COCO trees.
 - ``download``: checksummed downloads and safe archive extraction for users who are online.
 - ``digits``: scikit-learn's handwritten digits at 28 x 28, the MNIST IDX reader and downloader.
 
@@ -18,4 +19,4 @@ Taught in: chapters "Pascal VOC and COCO", "Segmentation" and "Autoencoders".
 
 from __future__ import annotations
 
-__all__ = ["coco", "digits", "download", "synthetic", "voc"]
+__all__ = ["coco", "digits", "download", "photo_trees", "synthetic", "voc"]
