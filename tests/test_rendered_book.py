@@ -10,8 +10,10 @@ Without chromium/chromedriver the test is skipped locally with the reason; under
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
+import io
 import json
 import os
 import re
@@ -29,6 +31,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 pytestmark = pytest.mark.browser
+
+# The animations of the convolution-arithmetic chapter: GIFs embedded as data URIs, one frame per output cell.
+ANIMATED_CHAPTER = "book/conv_arithmetic"
+ANIMATION_OUTPUT = re.compile(r"\((\d+)×(\d+) output\)")  # in each animation's alt text and caption
 
 # Raw TeX that MathJax would have replaced: delimiters and a few commands the chapters use.
 RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\frac\{|\\lfloor|\\left|\\times|\\text\{")
@@ -184,3 +190,41 @@ def test_letter_variants_typeset_offline_without_errors(server, browser):
     assert not errors
     text = browser.execute_script("return document.getElementById('variant-check').innerText;")
     assert "ℝ" in text and "\\mathbb" not in text
+
+
+def _committed_animations(chapter: str) -> int:
+    """How many animations the chapter's committed outputs hold (img elements of class conv-animation)."""
+    notebook = json.loads((ROOT / f"{chapter}.ipynb").read_text())
+    return sum(
+        "".join(output.get("data", {}).get("text/html", "")).count('class="conv-animation"')
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+    )
+
+
+def test_conv_arithmetic_animations_play(server, browser):
+    """Every animation of the convolution-arithmetic chapter is on the page, decoded by the browser, and a
+    GIF with one frame per output cell (the output size is read from its caption)."""
+    from PIL import Image
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    expected = _committed_animations(ANIMATED_CHAPTER)
+    assert expected >= 16, f"{ANIMATED_CHAPTER}.ipynb holds {expected} animations; the guide alone has 16"
+    browser.get(f"{server}/{ANIMATED_CHAPTER}.html")
+    loaded = "return Array.from(document.querySelectorAll('img.conv-animation')).every(i => i.complete);"
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(loaded))
+    images = browser.execute_script(
+        "return Array.from(document.querySelectorAll('img.conv-animation'))"
+        ".map(i => ({src: i.src, alt: i.alt, width: i.naturalWidth, height: i.naturalHeight}));"
+    )
+    assert len(images) == expected
+    for image in images:
+        assert image["width"] > 0 and image["height"] > 0, f"not decoded by the browser: {image['alt']}"
+        header, _, data = image["src"].partition(",")
+        assert header == "data:image/gif;base64", f"{image['alt']}: {header}"
+        size = ANIMATION_OUTPUT.search(image["alt"])
+        assert size, f"no output size in the caption {image['alt']!r}"
+        with Image.open(io.BytesIO(base64.b64decode(data))) as gif:
+            assert gif.format == "GIF", image["alt"]
+            assert gif.n_frames == int(size[1]) * int(size[2]), image["alt"]
+            assert gif.size == (image["width"], image["height"])
