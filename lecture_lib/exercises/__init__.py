@@ -7,6 +7,7 @@ re-exported here, so a chapter writes ``from lecture_lib.exercises import check_
 
 from ._core import Case, CheckResult, compare_on_cases
 from .autoencoder import check_autoencoder
+from .checkerboard import check_resize_conv_as_transposed
 from .gated import check_lstm_cell
 from .metrics import check_box_iou, check_mean_iou
 from .rnn import check_bptt
@@ -22,4 +23,5 @@ __all__ = [
     "check_mean_iou",
     "check_conv_transpose2d",
     "check_autoencoder",
+    "check_resize_conv_as_transposed",
 ]
