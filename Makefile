@@ -7,13 +7,16 @@ STAMP  := $(VENV)/.installed-stamp
 CHAPTERS = $(shell $(BIN)/python .ci/execute_notebooks.py --list)
 NB ?=
 
-.PHONY: help install lint unit widgets7 nbval nbval-perturbed book book-strict browser test notebooks bench spread \
-	constraints clean compat-lowest compat-newest
+.PHONY: help install lint unit widgets7 live-widgets nbval nbval-perturbed book book-strict browser test notebooks \
+	bench spread constraints clean compat-lowest compat-newest
 
 help:
 	@echo "make book       build the rendered book into _build/html (installs .venv first)"
-	@echo "make test       lint, unit and property tests (and the explorers under ipywidgets 7.7), nbval on every"
-	@echo "                chapter (normal and perturbed numerical path), strict book build, browser check"
+	@echo "make test       lint, unit and property tests (and the explorers under ipywidgets 7.7), the explorers"
+	@echo "                live in JupyterLab (ipywidgets 8 and 7.7), nbval on every chapter (normal and"
+	@echo "                perturbed numerical path), strict book build, browser check"
+	@echo "make live-widgets  every chapter's explorer in JupyterLab and headless Chromium, under ipywidgets 8"
+	@echo "                and 7.7 (part of make test; about 2 min)"
 	@echo "make notebooks  re-execute every chapter (NB=book/x.ipynb for one) and save its outputs"
 	@echo "make bench      run benchmarks/ and write benchmarks/results/"
 	@echo "make spread     measure which chapter outputs move under other numerical paths"
@@ -45,6 +48,21 @@ widgets7: $(STAMP)
 		tests/test_explore*.py
 	rm -rf .widgets7
 
+# The explorers live in a real front end (tests/test_live_widgets.py): a JupyterLab server and headless
+# Chromium run a notebook that shows every chapter's explorer; each view must render without errors (no error
+# output, nothing in the browser console), its toggle labels sit beside their buttons, and moving one control
+# (arrow key on a slider, click on a toggle) must redraw its figure. Twice, one server each: under the
+# environment's ipywidgets 8, and under Colab's 7.7.1 with the widget manager that 7.x needs in JupyterLab
+# (jupyterlab_widgets 1.1.x, built for JupyterLab 3 and 4; the default 3.x refuses 7.x models). That pair is
+# installed into a temporary folder which the test puts first on the server's PYTHONPATH and JUPYTER_PATH.
+LIVE_WIDGETS7 = ipywidgets==7.7.1 ipython_genutils==0.2.0 jupyterlab_widgets==1.1.11
+live-widgets: $(STAMP)
+	rm -rf _build/live-widgets7 && $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		--target _build/live-widgets7 $(LIVE_WIDGETS7)
+	LIVE_WIDGETS7=_build/live-widgets7 $(BIN)/python -m pytest -p no:cacheprovider -q -m browser \
+		tests/test_live_widgets.py
+	rm -rf _build/live-widgets7
+
 # nbval re-executes every chapter and compares its outputs with the committed ones, twice: on this machine's
 # normal numerical path, then on a perturbed one (scalar ATen kernels, oneDNN limited to SSE4.1, MKL's
 # compatible branch, 3 threads; see .ci/numerical_paths.py). An output that another processor would print
@@ -66,7 +84,7 @@ book: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser tests/test_rendered_book.py
 
-test: lint unit widgets7 nbval nbval-perturbed book browser
+test: lint unit widgets7 live-widgets nbval nbval-perturbed book browser
 
 # Compatibility jobs, outside `test` (each takes 15-25 min on 2 cores; .ci/compat/README.md has the last run):
 # a fresh environment in $(COMPAT_DIR)/compat-lowest from the LOWEST versions pyproject's ranges admit (pins

@@ -158,6 +158,10 @@ class Explorer:
             raise ValueError(f"{title}: the starting values {values} cannot be drawn: {exc}") from exc
         for control in controls.values():
             control.observe(self._on_change, names="value")
+            if isinstance(control, widgets.ToggleButtons):
+                # ipywidgets 8 dropped the inline row class that 7 gives toggle buttons, which put the label
+                # on a line of its own above the buttons; with it, the label sits beside them under both.
+                control.add_class("widget-inline-hbox")
         self.widget = widgets.VBox(
             [widgets.HTML(f"<b>{title}</b>"), widgets.HBox(list(controls.values()), layout={"flex_flow": "row wrap"}),
              self.summary, self.image]
