@@ -181,11 +181,8 @@ def test_paths_explorer_follows_its_controls():
     explorer.controls["focus"].value = 4
     assert "L_4 reaches the W_rec of steps 3..4 (2 terms)" in explorer.summary.value
 
-    explorer.controls["loss_at"].value = "last"  # L_4 has no loss any more: explained, not drawn
-    assert "Invalid" in explorer.summary.value and "L_4 is zero" in explorer.summary.value
-    assert explorer.image.layout.visibility == "hidden"
-    explorer.controls["focus"].value = 5
-    assert explorer.image.layout.visibility == "visible"
+    explorer.controls["loss_at"].value = "last"  # L_4 has no loss any more: the focus moves to L_5
+    assert explorer.state["focus"] == 5 and explorer.image.layout.visibility == "visible"
     assert explorer.summary.value.startswith("T=5: 2 of 5")
 
     explorer.controls["truncate"].value = 0
@@ -205,8 +202,55 @@ def test_paths_explorer_every_slider_extreme_is_drawn_or_explained():
                 assert summary.startswith(f"T={state['T']}: "), (state, summary)
         control.value = {"T": 5, "truncate": 0, "focus": 0}[name]
     explorer.controls["T"].value = 3
-    explorer.controls["focus"].value = 7
-    assert "focus=7 must be a step between 1 and T=3" in explorer.summary.value
+    explorer.controls["focus"].value = 7  # the slider ends at T: clamped to L_3
+    assert explorer.state["focus"] == 3 and explorer.controls["focus"].max == 3
+    assert "L_3 reaches the W_rec of steps 1..3" in explorer.summary.value
+
+
+@pytest.mark.parametrize("focus", [0, 2, 5, 6])
+def test_paths_explorer_last_step_only_from_the_chapter_state_is_drawn(focus):
+    # The chapter starts at T=6, k=3, focus=5: clicking "last step only" used to leave only the message
+    # "Invalid: focus=5: L_5 is zero ...". The one loss is then L_6, and the focus moves there, in one redraw.
+    explorer = bptt_paths_explorer(T=6, truncate=3, focus=focus)
+    renders, png = explorer.renders, explorer.image.value
+    explorer.controls["loss_at"].value = "last"
+    summary = explorer.summary.value
+    assert "Invalid" not in summary and explorer.image.layout.visibility == "visible", summary
+    assert explorer.renders == renders + 1 and explorer.image.value != png
+    assert explorer.state["focus"] == (6 if focus else 0)  # every loss (0) is L_6 alone already
+    assert summary.startswith("T=6: 3 of 6 (t, s) terms reach W_rec")  # steps 4..6 of L_6
+    assert ("L_6 reaches the W_rec of steps 4..6 (3 terms)" in summary) == bool(focus)
+    assert explorer.controls["focus"].disabled  # one loss: nothing to choose
+
+    for T in (4, 9, 1):  # the focus stays on the only loss
+        explorer.controls["T"].value = T
+        assert explorer.state["focus"] == (T if focus else 0) and explorer.controls["focus"].max == T
+        assert explorer.image.layout.visibility == "visible", explorer.summary.value
+        assert explorer.summary.value.startswith(f"T={T}: {min(T, 3)} of {T} ")
+
+    explorer.controls["T"].value = 6
+    explorer.controls["loss_at"].value = "every"
+    assert not explorer.controls["focus"].disabled and explorer.state["focus"] == (6 if focus else 0)
+    assert explorer.summary.value.startswith("T=6: 15 of 21")
+
+
+def test_paths_explorer_focus_follows_a_shorter_sequence():
+    explorer = bptt_paths_explorer(T=6, truncate=3, focus=5)
+    renders = explorer.renders
+    explorer.controls["T"].value = 4  # L_5 is gone: the focus moves to L_4, in one redraw
+    assert explorer.state["focus"] == 4 and explorer.renders == renders + 1
+    assert "L_4 reaches the W_rec of steps 2..4" in explorer.summary.value
+    explorer.controls["T"].value = 8  # a longer sequence keeps the loss shown
+    assert explorer.state["focus"] == 4 and explorer.controls["focus"].max == 8
+
+
+def test_paths_explorer_refuses_a_focus_its_slider_cannot_show():
+    with pytest.raises(ValueError, match="focus=7 must be 0 .every loss. or a step between 1 and T=5"):
+        bptt_paths_explorer(T=5, focus=7)
+    with pytest.raises(ValueError, match="focus=3: L_3 is zero"):
+        bptt_paths_explorer(T=5, loss_at="last", focus=3)
+    explorer = bptt_paths_explorer(T=5, loss_at="last", focus=5)
+    assert explorer.controls["focus"].disabled and explorer.controls["focus"].max == 5
 
 
 def test_paths_explorer_mime_bundle_is_the_default_state():

@@ -278,7 +278,13 @@ def bptt_paths_explorer(T: int = 5, truncate: int = 0, loss_at: str = "every", f
     Bottom: the norm of every term dL_t/dW_rec(step s) (``w_rec_path_terms``) of a small fixed tanh RNN,
     loss t against step s; terms dropped by the truncation are blank. The summary counts the terms kept
     and gives the relative error of the truncated dL/dW_rec against full BPTT. ``truncate=0`` means no
-    truncation; ``focus=0`` shows every loss, ``focus=t`` only L_t (invalid if L_t has no loss).
+    truncation; ``focus=0`` shows every loss, ``focus=t`` only L_t.
+
+    Moving a control never leaves the loss shown without a figure: the slider "show L_t" ends at T
+    (lowering T below it moves it to T), and with "last step only" L_T is the one loss, so the slider moves
+    to T (unless it is at 0, every loss), follows T and is greyed out until the losses are at every step
+    again. Starting values the slider cannot show raise ValueError: ``focus`` above ``T``, or
+    ``loss_at="last"`` with a ``focus`` other than 0 and T (that L_t is zero).
 
     Taught in: chapter "RNNs and backpropagation through time".
     """
@@ -286,6 +292,8 @@ def bptt_paths_explorer(T: int = 5, truncate: int = 0, loss_at: str = "every", f
     _check_range("truncate", truncate, 0, 10, integer=True)
     _check_range("focus", focus, 0, 10, integer=True)
     _check_loss_at(loss_at)
+    if focus > T:  # the slider ends at T: it would move focus there silently
+        raise ValueError(f"focus={focus!r} must be 0 (every loss) or a step between 1 and T={T}")
 
     def options(state: dict[str, Any]) -> tuple[int, int | None, str, int | None]:
         T_, k, where, f = state["T"], state["truncate"], state["loss_at"], state["focus"]
@@ -357,9 +365,29 @@ def bptt_paths_explorer(T: int = 5, truncate: int = 0, loss_at: str = "every", f
             options=[("loss at every step", "every"), ("last step only", "last")], value=loss_at,
             description="losses",
         ),
-        "focus": slider("show L_t (0: all)", focus, 0, 10),
+        "focus": slider("show L_t (0: all)", focus, 0, T),
     }  # fmt: skip
-    return Explorer("Paths of the gradient to W_rec", controls, draw, summarize)
+    controls["focus"].disabled = loss_at == "last"
+
+    def follow(change: dict) -> None:
+        """Keep the loss shown on a step with a loss when T or the losses change, before the redraw."""
+        T_, shown = controls["T"].value, controls["focus"]
+        last = controls["loss_at"].value == "last"
+        # The explorer redraws once, for the change of T or of the losses, after this: not for the focus too.
+        shown.unobserve(explorer._on_change, names="value")
+        try:
+            shown.max = T_  # lowering it below the value moves the value to T_
+            if last and shown.value:
+                shown.value = T_  # L_T, the only loss
+        finally:
+            shown.observe(explorer._on_change, names="value")
+        shown.disabled = last
+
+    # Observed before the Explorer observes its controls, so that it draws the focus already moved.
+    controls["T"].observe(follow, names="value")
+    controls["loss_at"].observe(follow, names="value")
+    explorer = Explorer("Paths of the gradient to W_rec", controls, draw, summarize)
+    return explorer
 
 
 # --------------------------------------------------------------------------------------------- explorer 2

@@ -33,8 +33,8 @@ torch.manual_seed(0)
 print(f"ipywidgets {ipywidgets.__version__}")"""
 
 EXPLORERS = [
-    LiveExplorer(
-        "rnn_bptt", "explore.bptt_paths_explorer(T=6, truncate=3, focus=5)", 1, "k (0: full)", "right"
+    LiveExplorer(  # L_5 has no loss with "last step only": the focus moves to L_6 (it gave no figure before)
+        "rnn_bptt", "explore.bptt_paths_explorer(T=6, truncate=3, focus=5)", 2, "losses", "click"
     ),
     LiveExplorer(
         "vanishing_gradients",
