@@ -5,7 +5,7 @@ few epochs, report epochs per second, stop early with patience and delta, keep t
 that it serves classification, segmentation and autoencoders alike, runs on any device, and can be
 interrupted and resumed to exactly the same result.
 
-Taught in: chapters "Segmentation" (training the encoder-decoder) and "Autoencoders".
+Taught in: chapter "Autoencoders" (training with validation, learning curves, checkpoints).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class History:
     constructor checks every field (lists of ints or floats, aligned lengths, a real bool) and copies the
     lists.
 
-    Taught in: chapters "Segmentation" and "Autoencoders".
+    Taught in: chapter "Autoencoders".
     """
 
     epochs: list[int] = field(default_factory=list)
@@ -674,7 +674,7 @@ def fit(
         OSError: when a checkpoint cannot be read or written (the message names the file).
         FloatingPointError: when the training loss becomes NaN or infinite.
 
-    Taught in: chapters "Segmentation" and "Autoencoders".
+    Taught in: chapter "Autoencoders".
     """
     # ---- arguments
     if not isinstance(model, nn.Module):
